@@ -1,0 +1,71 @@
+/**
+ * The file system side of a compile: reads files named by settings (never outside the source
+ * root) and computes build contexts. Core asks; this answers.
+ */
+import { readFile, realpath, stat } from "node:fs/promises";
+import path from "node:path";
+import { codes, DiagnosticError, error, type CompileHost } from "@dockwright/core";
+import { snapshotContext } from "./context.js";
+
+export type HostOptions = {
+  /** Absolute source root. */
+  root: string;
+  /** Absolute output folder; excluded from the context when it lies inside the root. */
+  out: string;
+};
+
+export async function nodeHost({ root, out }: HostOptions): Promise<CompileHost> {
+  const realRoot = await realpath(root);
+  const contexts = new Map<string, ReturnType<CompileHost["context"]>>();
+
+  /** The real path of a file a setting names, when it is inside the root. */
+  async function resolveInside(file: string, settingPath: string): Promise<string | undefined> {
+    const absolute = path.resolve(root, file);
+    let real: string;
+    try {
+      real = await realpath(absolute);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+      throw e;
+    }
+    const relative = path.relative(realRoot, real);
+    if (relative.startsWith("..") || path.isAbsolute(relative)) {
+      throw new DiagnosticError([
+        error(codes.INVALID_PATH, settingPath,
+          `${JSON.stringify(file)} resolves to ${JSON.stringify(real)}, outside the source root ${JSON.stringify(realRoot)}; ` +
+            "nothing outside the source root is read into an image. Move the file into the source root."),
+      ]);
+    }
+    return real;
+  }
+
+  return {
+    root: realRoot,
+    async readFile(file, settingPath) {
+      const real = await resolveInside(file, settingPath);
+      if (real === undefined) return undefined;
+      if (!(await stat(real)).isFile()) {
+        throw new DiagnosticError([error(codes.INVALID_PATH, settingPath, `${JSON.stringify(file)} is not a regular file. Name a file.`)]);
+      }
+      return readFile(real, "utf8");
+    },
+    context(dockerignore, settingPath) {
+      // Every image of a compile shares the walk of the same context.
+      const key = dockerignore ?? "";
+      let pending = contexts.get(key);
+      if (!pending) {
+        pending = (async () => {
+          const explicit = dockerignore === undefined ? undefined : await resolveInside(dockerignore, settingPath);
+          if (dockerignore !== undefined && explicit === undefined) {
+            throw new DiagnosticError([
+              error(codes.FILE_NOT_FOUND, settingPath, `the .dockerignore file ${JSON.stringify(dockerignore)} does not exist in the source root. Fix the path.`),
+            ]);
+          }
+          return snapshotContext({ root: realRoot, out, ...(explicit ? { dockerignore: explicit } : {}) });
+        })();
+        contexts.set(key, pending);
+      }
+      return pending;
+    },
+  };
+}

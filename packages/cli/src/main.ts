@@ -1,0 +1,34 @@
+import { compileCommand } from "./commands/compile.js";
+import { schemaCommand } from "./commands/schema.js";
+import { exitCodes, type Command, type Io } from "./io.js";
+
+const commands: Record<string, { run: () => Promise<Command>; summary: string }> = {
+  compile: { run: async () => compileCommand, summary: "compile a run configuration into build definitions" },
+  context: { run: async () => (await import("./commands/context.js")).contextCommand, summary: "list the files Docker would send as build context" },
+  schema: { run: async () => schemaCommand, summary: "print the JSON Schema of the Docker settings" },
+  "inspect-llb": { run: async () => (await import("./commands/inspect-llb.js")).inspectLlbCommand, summary: "print an llb.pb file as dump-llb JSON" },
+};
+
+export const usage: string = `Usage: dockwright <command> [options]
+
+Commands:
+${Object.entries(commands).map(([name, { summary }]) => `  ${name.padEnd(12)} ${summary}`).join("\n")}
+
+Run \`dockwright <command> --help\` for a command's options.
+Exit codes: 0 success, 1 a build tool failed, 2 invalid input.
+`;
+
+/** Runs one command line; never throws for user mistakes. */
+export async function main(argv: string[], io: Io): Promise<number> {
+  const [name, ...args] = argv;
+  if (name === undefined || name === "--help" || name === "-h" || name === "help") {
+    io.stdout(usage);
+    return name === undefined ? exitCodes.invalidInput : exitCodes.ok;
+  }
+  const command = commands[name];
+  if (!command) {
+    io.stderr(`dockwright: unknown command ${JSON.stringify(name)}.\n\n${usage}`);
+    return exitCodes.invalidInput;
+  }
+  return (await command.run())(args, io);
+}

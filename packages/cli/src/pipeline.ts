@@ -1,0 +1,77 @@
+/** Loading a run configuration and compiling it with the standard plugins and backends. */
+import { readFile } from "node:fs/promises";
+import path from "node:path";
+import { Compiler, type BuildPlan, type Diagnostic } from "@dockwright/core";
+import { zenml } from "@dockwright/plugin-zenml";
+import { parse as parseYaml } from "yaml";
+import { registerBackends } from "./backends.js";
+import { findRoot } from "./context.js";
+import { nodeHost } from "./host.js";
+
+export type CompileOptions = {
+  configPath: string;
+  out: string;
+  root?: string;
+  pipeline?: string;
+  python?: string;
+  platform?: string;
+  zenmlVersion?: string;
+};
+
+export type Compiled = { compiler: Compiler; plan?: BuildPlan; diagnostics: Diagnostic[] };
+
+/** Compiles a configuration file; `{message}` when the input cannot even be read. */
+export async function compileConfig(options: CompileOptions): Promise<Compiled | { message: string }> {
+  const config = await loadConfig(options.configPath);
+  if ("message" in config) return config;
+  const root = options.root ?? (await findRoot(path.dirname(options.configPath)));
+  if (typeof root !== "string") return root;
+  const rootFromOut = path.relative(options.out, root);
+  if (!rootFromOut.startsWith("..") && !path.isAbsolute(rootFromOut)) {
+    // Output files would land in the user's source tree.
+    return { message: `the output folder ${JSON.stringify(options.out)} holds the source root ${JSON.stringify(root)}; choose a folder of its own with --out.` };
+  }
+  let compiler: Compiler;
+  try {
+    compiler = new Compiler([zenml(options.zenmlVersion !== undefined ? { version: options.zenmlVersion } : {})]);
+  } catch (e) {
+    return { message: (e as Error).message };
+  }
+  registerBackends(compiler);
+  let host;
+  try {
+    host = await nodeHost({ root, out: options.out });
+  } catch (e) {
+    return { message: `cannot read the source root ${JSON.stringify(root)}: ${(e as Error).message}` };
+  }
+  const result = await compiler.compile({
+    config: config.value,
+    pipelineName: options.pipeline ?? pipelineNameOf(options.configPath),
+    host,
+    ...(options.python !== undefined ? { pythonVersion: options.python } : {}),
+    ...(options.platform !== undefined ? { platform: options.platform } : {}),
+  });
+  return { compiler, ...result };
+}
+
+async function loadConfig(file: string): Promise<{ value: unknown } | { message: string }> {
+  let text: string;
+  try {
+    text = await readFile(file, "utf8");
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    return { message: `cannot read the configuration ${JSON.stringify(file)}${code === "ENOENT" ? ": no such file" : `: ${code}`}. Pass the path of a YAML or JSON run configuration.` };
+  }
+  try {
+    // JSON is YAML; one parser reads both, with line numbers in its errors.
+    return { value: parseYaml(text, { maxAliasCount: 100, prettyErrors: true }) ?? {} };
+  } catch (e) {
+    return { message: `the configuration ${JSON.stringify(file)} is not valid YAML or JSON: ${(e as Error).message.split("\n")[0]}` };
+  }
+}
+
+/** `configs/training.yaml` -> `training`, made fit for an image tag. */
+function pipelineNameOf(configPath: string): string {
+  const base = path.basename(configPath).replace(/\.(ya?ml|json)$/i, "");
+  return base.replace(/[^A-Za-z0-9_.-]/g, "-").replace(/^[.-]+/, "") || "pipeline";
+}

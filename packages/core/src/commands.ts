@@ -1,0 +1,53 @@
+/**
+ * Lowering of layers to the shell commands every backend runs, for a backend's capabilities.
+ * One place builds every RUN line, so quoting and installer flags cannot drift between backends.
+ */
+import type { CacheMount, Installer, Layer, RunSpec } from "./ir.js";
+import { shellJoin } from "./shell.js";
+
+export type Capabilities = {
+  /** BuildKit-style cache mounts (`RUN --mount=type=cache`). */
+  cacheMounts: boolean;
+};
+
+const aptCaches: CacheMount[] = [
+  { id: "apt-cache", target: "/var/cache/apt", sharing: "locked" },
+  { id: "apt-lists", target: "/var/lib/apt", sharing: "locked" },
+];
+
+const installerCache: Record<Installer["tool"], CacheMount> = {
+  pip: { id: "pip-cache", target: "/root/.cache/pip", sharing: "shared" },
+  uv: { id: "uv-cache", target: "/root/.cache/uv", sharing: "shared" },
+};
+
+type CommandLayer = Extract<Layer, { kind: "apt" | "installer" | "requirements" | "run" }>;
+
+/** The command of a layer that runs one. */
+export function commandsFor(layer: CommandLayer, caps: Capabilities): RunSpec {
+  switch (layer.kind) {
+    case "apt": {
+      const install = `apt-get update && DEBIAN_FRONTEND=noninteractive ${shellJoin(["apt-get", "install", "-y", "--no-install-recommends", ...layer.packages])}`;
+      // With cache mounts the package lists live in the mount, not in the layer.
+      return caps.cacheMounts
+        ? { shell: install, cacheMounts: aptCaches }
+        : { shell: `${install} && rm -rf /var/lib/apt/lists/*`, cacheMounts: [] };
+    }
+    case "installer":
+      return pipInstall(["pip", "install"], { tool: "pip", args: [], noCache: true }, [layer.tool], caps);
+    case "requirements": {
+      const command = layer.installer.tool === "uv" ? ["uv", "pip", "install", "--system"] : ["pip", "install"];
+      return pipInstall(command, layer.installer, ["-r", layer.dest], caps);
+    }
+    case "run":
+      return { shell: layer.shell, cacheMounts: [] };
+  }
+}
+
+function pipInstall(command: string[], installer: Installer, operands: string[], caps: Capabilities): RunSpec {
+  const useMount = installer.noCache && caps.cacheMounts;
+  const flags = installer.noCache && !useMount ? ["--no-cache-dir", ...installer.args] : installer.args;
+  return {
+    shell: shellJoin([...command, ...flags, ...operands]),
+    cacheMounts: useMount ? [installerCache[installer.tool]] : [],
+  };
+}

@@ -1,0 +1,81 @@
+/**
+ * Diagnostics: user mistakes are data, never exceptions. Every message names the settings path,
+ * the value and the fix. Codes are stable; one factory per condition lives beside its caller, the
+ * shared shape lives here.
+ */
+
+export type Severity = "error" | "warning";
+
+export type Diagnostic = {
+  code: DiagnosticCode;
+  severity: Severity;
+  /** Settings path such as `steps.trainer.settings.docker.apt_packages[2]`, or a file path. */
+  path: string;
+  message: string;
+};
+
+export const codes = {
+  INVALID_CONFIG: "INVALID_CONFIG",
+  INVALID_TYPE: "INVALID_TYPE",
+  INVALID_VALUE: "INVALID_VALUE",
+  UNKNOWN_KEY: "UNKNOWN_KEY",
+  DEPRECATED_FIELD: "DEPRECATED_FIELD",
+  CONFLICTING_FIELDS: "CONFLICTING_FIELDS",
+  SKIP_BUILD_WITHOUT_PARENT: "SKIP_BUILD_WITHOUT_PARENT",
+  INSTALL_COMMAND_WITHOUT_FILES: "INSTALL_COMMAND_WITHOUT_FILES",
+  INVALID_APT_PACKAGE: "INVALID_APT_PACKAGE",
+  INVALID_ENV_NAME: "INVALID_ENV_NAME",
+  DUPLICATE_ENV_NAME: "DUPLICATE_ENV_NAME",
+  UNSAFE_VALUE: "UNSAFE_VALUE",
+  INVALID_IMAGE_REF: "INVALID_IMAGE_REF",
+  INVALID_USER: "INVALID_USER",
+  INVALID_PATH: "INVALID_PATH",
+  INVALID_INSTALLER_ARG: "INVALID_INSTALLER_ARG",
+  UNKNOWN_INTEGRATION: "UNKNOWN_INTEGRATION",
+  UNKNOWN_STACK_FLAVOR: "UNKNOWN_STACK_FLAVOR",
+  NO_PARENT_IMAGE: "NO_PARENT_IMAGE",
+  FILE_NOT_FOUND: "FILE_NOT_FOUND",
+  LOCAL_ENVIRONMENT_UNAVAILABLE: "LOCAL_ENVIRONMENT_UNAVAILABLE",
+  NO_SOURCE_MODE: "NO_SOURCE_MODE",
+  CODE_DOWNLOAD_UNAVAILABLE: "CODE_DOWNLOAD_UNAVAILABLE",
+  SETTING_IGNORED: "SETTING_IGNORED",
+  PLUGIN_INCOMPATIBLE: "PLUGIN_INCOMPATIBLE",
+  CONTEXT_WARNING: "CONTEXT_WARNING",
+} as const;
+
+export type DiagnosticCode = (typeof codes)[keyof typeof codes];
+
+export function error(code: DiagnosticCode, path: string, message: string): Diagnostic {
+  return { code, severity: "error", path, message };
+}
+
+export function warning(code: DiagnosticCode, path: string, message: string): Diagnostic {
+  return { code, severity: "warning", path, message };
+}
+
+export function hasErrors(diagnostics: readonly Diagnostic[]): boolean {
+  return diagnostics.some((d) => d.severity === "error");
+}
+
+/** A value as it appears in a message: JSON, shortened, control characters visible. */
+export function show(value: unknown): string {
+  const text = JSON.stringify(value) ?? String(value);
+  return text.length > 80 ? `${text.slice(0, 77)}...` : text;
+}
+
+/** One line per diagnostic, `error CODE at path: message`. */
+export function formatDiagnostic(d: Diagnostic): string {
+  return `${d.severity} ${d.code}${d.path ? ` at ${d.path}` : ""}: ${d.message}`;
+}
+
+/**
+ * Thrown by code that finds a user mistake deep in a call chain; the Compiler turns it back into
+ * diagnostics. Never escapes `Compiler.compile`.
+ */
+export class DiagnosticError extends Error {
+  readonly diagnostics: Diagnostic[];
+  constructor(diagnostics: Diagnostic[]) {
+    super(diagnostics.map(formatDiagnostic).join("\n"));
+    this.diagnostics = diagnostics;
+  }
+}

@@ -1,0 +1,434 @@
+/**
+ * Lowering of one image's merged settings to the IR, in the reference system's order: parent,
+ * WORKDIR /app, environment, apt packages, installer, one requirements layer per requirements
+ * file, sources, user.
+ */
+import { canonicalJson, sha256 } from "./checksum.js";
+import { codes, error, show, warning, type Diagnostic } from "./diagnostics.js";
+import type { CompilerHooks, IntegrationQuery, StackComponent } from "./hooks.js";
+import type {
+  ContextSnapshot,
+  GeneratedFile,
+  ImagePlan,
+  Installer,
+  Layer,
+  ParentImage,
+  Platform,
+  RequirementsOrigin,
+  SourceDecision,
+} from "./ir.js";
+import { formatPath, type GivenSettings, type Settings } from "./settings.js";
+import {
+  checkAptPackage,
+  checkEnvName,
+  checkImageRef,
+  checkInstallerArg,
+  checkPathSetting,
+  checkShellCommand,
+  checkSingleLine,
+  checkUser,
+} from "./validate.js";
+
+export const workdir = "/app";
+
+/** The host gives the compiler what lives on a file system; core itself touches none. */
+export interface CompileHost {
+  /** The source root, as the host names it (for plugins that run commands there). */
+  readonly root: string;
+  /**
+   * Text of a file named by a setting, relative to the source root. Undefined when it does not
+   * exist; throws a `DiagnosticError` when the path leaves the source root.
+   */
+  readFile(path: string, settingPath: string): Promise<string | undefined>;
+  /** The build context of the source root, filtered by the given or the root's .dockerignore. */
+  context(dockerignore: string | undefined, settingPath: string): Promise<{ patterns: string[]; snapshot: ContextSnapshot; diagnostics: Diagnostic[] }>;
+  /** Packs the source root for download from an artifact store; absent when the host cannot. */
+  codeArchive?(): Promise<{ path: string; sha256: string; diagnostics: Diagnostic[] }>;
+}
+
+export type ImageRequest = {
+  hooks: CompilerHooks;
+  host: CompileHost;
+  settings: Settings;
+  /** The merged settings as given (without defaults): part of the checksum. */
+  given: GivenSettings;
+  /** Settings path of the scope whose settings these are. */
+  base: string;
+  key: string;
+  tag: string;
+  pythonVersion: string;
+  platform: Platform;
+  entrypoint?: string[];
+  stack: StackComponent[];
+};
+
+/** Generated requirements files, named as the reference system names them. */
+const requirementFiles: Record<RequirementsOrigin, string> = {
+  local: ".zenml_local_requirements",
+  pyproject: ".zenml_pyproject_requirements",
+  user: ".zenml_user_requirements",
+  integrations: ".zenml_integration_requirements",
+  stack: ".zenml_stack_integration_requirements",
+};
+
+class Collector {
+  readonly diagnostics: Diagnostic[] = [];
+  add(d: Diagnostic | undefined): void {
+    if (d) this.diagnostics.push(d);
+  }
+}
+
+/** Plans the images one settings scope needs: an intermediate image for a user Dockerfile, then the image itself. */
+export async function planImage(request: ImageRequest): Promise<{ images: ImagePlan[]; diagnostics: Diagnostic[] }> {
+  const out = new Collector();
+  const { settings: s, base } = request;
+  const at = (...path: (string | number)[]) => formatPath(base, path);
+
+  const parent = await resolveParent(request, out);
+  if (s.skip_build && s.parent_image) {
+    reportIgnoredBySkipBuild(s, base, out);
+    const image = finish(request, { parent: { kind: "image", ref: s.parent_image }, layers: [], generated: [], skipBuild: true, sources: { mode: "ignore" } });
+    return { images: [image], diagnostics: out.diagnostics };
+  }
+
+  const layers: Layer[] = [{ kind: "workdir", path: workdir }];
+
+  const vars: [string, string][] = [];
+  const seen = new Map<string, string>();
+  for (const [name, value] of Object.entries(s.environment)) {
+    const upper = name.toUpperCase();
+    out.add(checkEnvName(name, at("environment", name)));
+    out.add(checkSingleLine(value, at("environment", name), "a Dockerfile ENV value"));
+    const earlier = seen.get(upper);
+    if (earlier !== undefined) {
+      out.add(error(codes.DUPLICATE_ENV_NAME, at("environment", name),
+        `${show(name)} and ${show(earlier)} both become ${upper} (names are upper-cased, as in the reference system). Keep one of them.`));
+    }
+    seen.set(upper, name);
+    vars.push([upper, value]);
+  }
+  if (vars.length > 0) layers.push({ kind: "env", vars });
+
+  const requirements = await gatherRequirements(request, out);
+  const apt = [...new Set([...s.apt_packages, ...requirements.apt])].sort();
+  s.apt_packages.forEach((name, i) => out.add(checkAptPackage(name, at("apt_packages", i))));
+  if (apt.length > 0) layers.push({ kind: "apt", packages: apt });
+
+  const installer = installerOf(s, base, out);
+  if (s.python_package_installer === "uv" && requirements.files.length > 0) {
+    layers.push({ kind: "installer", tool: "uv" });
+  }
+  const generated: GeneratedFile[] = [];
+  for (const { origin, contents } of requirements.files) {
+    const file = requirementFiles[origin];
+    generated.push({ path: file, contents });
+    layers.push({ kind: "requirements", origin, file, dest: `${workdir}/${file}`, installer });
+  }
+
+  const sources = await decideSources(request, out);
+  let snapshot: ContextSnapshot | undefined;
+  let dockerignore: string[] = [];
+  if (sources.mode === "include") {
+    const dockerignorePath = s.build_config.dockerignore;
+    if (dockerignorePath !== undefined) out.add(checkPathSetting(dockerignorePath, at("build_config", "dockerignore"), "a .dockerignore file"));
+    const context = await request.host.context(dockerignorePath, at("build_config", "dockerignore"));
+    out.diagnostics.push(...context.diagnostics);
+    snapshot = context.snapshot;
+    dockerignore = context.patterns;
+    layers.push(s.user ? { kind: "sources", chown: s.user } : { kind: "sources" });
+    if (s.local_project_install_command !== undefined) {
+      out.add(checkShellCommand(s.local_project_install_command, at("local_project_install_command")));
+      layers.push({ kind: "run", purpose: "local_project_install_command", shell: s.local_project_install_command });
+    }
+  }
+  if (s.user) {
+    out.add(checkUser(s.user, at("user")));
+    layers.push({ kind: "user", name: s.user });
+  }
+
+  const intermediate = parent.kind === "dockerfile" ? intermediateImage(request, parent) : undefined;
+  const onlyWorkdir = layers.length === 1 && generated.length === 0;
+  if (intermediate && onlyWorkdir) {
+    // Nothing to add on top of the user's Dockerfile: its image is the result.
+    return { images: [intermediate], diagnostics: out.diagnostics };
+  }
+  const image = finish(request, {
+    parent: intermediate ? { kind: "plan", key: intermediate.key, tag: intermediate.tag } : parent,
+    ...(intermediate ? { parentChecksum: intermediate.checksum } : {}),
+    layers,
+    generated,
+    skipBuild: false,
+    sources,
+    dockerignore,
+    ...(snapshot ? { snapshot } : {}),
+  });
+  return { images: intermediate ? [intermediate, image] : [image], diagnostics: out.diagnostics };
+}
+
+async function resolveParent(request: ImageRequest, out: Collector): Promise<ParentImage> {
+  const { settings: s, base } = request;
+  if (s.dockerfile !== undefined) {
+    const at = formatPath(base, ["dockerfile"]);
+    const invalid = checkPathSetting(s.dockerfile, at, "a Dockerfile");
+    if (invalid) {
+      out.add(invalid);
+      return { kind: "image", ref: "scratch" };
+    }
+    const text = await request.host.readFile(s.dockerfile, at);
+    if (text === undefined) {
+      out.add(error(codes.FILE_NOT_FOUND, at, `${show(s.dockerfile)} does not exist in the source root ${show(request.host.root)}. Fix the path (it is relative to the source root).`));
+    }
+    if (s.build_context_root !== undefined) {
+      out.add(checkPathSetting(s.build_context_root, formatPath(base, ["build_context_root"]), "a build context"));
+    }
+    const config = s.parent_image_build_config;
+    return {
+      kind: "dockerfile",
+      path: s.dockerfile,
+      dockerfile: text ?? "",
+      ...(s.build_context_root !== undefined ? { contextRoot: s.build_context_root } : {}),
+      buildOptions: config.build_options ?? {},
+      ...(config.dockerignore !== undefined ? { dockerignore: config.dockerignore } : {}),
+    };
+  }
+  if (s.parent_image !== undefined) {
+    out.add(checkImageRef(s.parent_image, formatPath(base, ["parent_image"])));
+    return { kind: "image", ref: s.parent_image };
+  }
+  const ref = request.hooks.parentImage.call(undefined, { pythonVersion: request.pythonVersion, platform: request.platform });
+  if (ref === undefined) {
+    out.add(error(codes.NO_PARENT_IMAGE, formatPath(base, ["parent_image"]),
+      "no parent image: set `parent_image` (e.g. `python:3.11-slim`) or `dockerfile`, or use a preset plugin that chooses a default (the ZenML plugin)."));
+    return { kind: "image", ref: "scratch" };
+  }
+  return { kind: "image", ref };
+}
+
+function intermediateImage(request: ImageRequest, parent: Extract<ParentImage, { kind: "dockerfile" }>): ImagePlan {
+  return finish(
+    { ...request, key: `${request.key}-parent`, tag: `${request.tag}-intermediate-build` },
+    { parent, layers: [], generated: [], skipBuild: false, sources: { mode: "ignore" } },
+  );
+}
+
+function reportIgnoredBySkipBuild(s: Settings, base: string, out: Collector): void {
+  const needBuild: (keyof Settings)[] = ["requirements", "required_integrations", "apt_packages", "environment", "user", "dockerfile", "replicate_local_python_environment", "pyproject_path", "local_project_install_command"];
+  for (const key of needBuild) {
+    const value = s[key];
+    const empty = value === undefined || (Array.isArray(value) && value.length === 0) ||
+      (typeof value === "object" && value !== null && !Array.isArray(value) && Object.keys(value).length === 0);
+    if (!empty) {
+      out.add(warning(codes.SETTING_IGNORED, formatPath(base, [key]),
+        `${show(value)} is ignored because \`skip_build: true\` uses the parent image as is. Remove it, or remove \`skip_build\` to build an image.`));
+    }
+  }
+}
+
+function installerOf(s: Settings, base: string, out: Collector): Installer {
+  const args: string[] = [];
+  let noCache = false;
+  for (const [name, value] of Object.entries(s.python_package_installer_args)) {
+    out.add(checkInstallerArg(name, value, formatPath(base, ["python_package_installer_args", name])));
+    if (name === "no-cache-dir" && value === null) noCache = true;
+    else args.push(value === null ? `--${name}` : `--${name}=${value}`);
+  }
+  return { tool: s.python_package_installer, args, noCache };
+}
+
+type Requirements = { files: { origin: RequirementsOrigin; contents: string }[]; apt: string[] };
+
+async function gatherRequirements(request: ImageRequest, out: Collector): Promise<Requirements> {
+  const { settings: s, base, hooks, host } = request;
+  const files: Requirements["files"] = [];
+  const add = (origin: RequirementsOrigin, lines: string[]) => {
+    if (lines.length > 0) files.push({ origin, contents: `${lines.join("\n")}\n` });
+  };
+
+  const method = s.replicate_local_python_environment;
+  if (method !== undefined) {
+    const path = formatPath(base, ["replicate_local_python_environment"]);
+    add("local", await localEnvironment(request, { kind: "replicate", method, root: host.root, path }, out));
+  }
+  let pyproject = s.pyproject_path;
+  let userFile = typeof s.requirements === "string" ? s.requirements : undefined;
+  let userFilePath = formatPath(base, ["requirements"]);
+  if (!s.disable_automatic_requirements_detection && s.requirements === undefined && pyproject === undefined) {
+    // The reference system's automatic detection: the first of these in the source root.
+    const at = formatPath(base, ["disable_automatic_requirements_detection"]);
+    if ((await host.readFile("requirements.txt", at)) !== undefined) [userFile, userFilePath] = ["requirements.txt", at];
+    else if ((await host.readFile("pyproject.toml", at)) !== undefined) pyproject = "pyproject.toml";
+  }
+  if (pyproject !== undefined) {
+    const path = formatPath(base, ["pyproject_path"]);
+    out.add(checkPathSetting(pyproject, path, "a pyproject.toml"));
+    const command = s.pyproject_export_command;
+    add("pyproject", await localEnvironment(request, { kind: "pyproject", pyproject, root: host.root, path, ...(command ? { command } : {}) }, out));
+  }
+
+  if (Array.isArray(s.requirements)) {
+    s.requirements.forEach((line, i) => out.add(checkSingleLine(line, formatPath(base, ["requirements", i]), "a requirements file line")));
+    add("user", s.requirements.map((line) => line.trim()).filter((line) => line !== ""));
+  } else if (userFile !== undefined) {
+    const invalid = checkPathSetting(userFile, userFilePath, "a requirements file");
+    const text = invalid ? undefined : await host.readFile(userFile, userFilePath);
+    if (invalid) out.add(invalid);
+    else if (text === undefined) {
+      out.add(error(codes.FILE_NOT_FOUND, userFilePath, `the requirements file ${show(userFile)} does not exist in the source root ${show(host.root)}. Fix the path (it is relative to the source root), or give the requirements as a list.`));
+    } else {
+      add("user", text.split(/\r?\n/).filter((line) => line.trim() !== ""));
+    }
+  }
+
+  const query: IntegrationQuery = { pythonVersion: request.pythonVersion, platform: request.platform };
+  const required = integrationClosure(hooks, s.required_integrations, query, (name, i) =>
+    out.add(error(codes.UNKNOWN_INTEGRATION, formatPath(base, ["required_integrations", i]),
+      `unknown integration ${show(name)}${suggestIntegration(hooks, name)}. Check the name, or add a plugin that provides it.`)));
+  const stackNames: string[] = [];
+  if (s.install_stack_requirements) {
+    request.stack.forEach((component, i) => {
+      const name = hooks.stackComponent.call(component);
+      if (typeof name === "string") stackNames.push(name);
+      else if (name === undefined) {
+        out.add(warning(codes.UNKNOWN_STACK_FLAVOR, `stack.components[${i}]`,
+          `no plugin knows the ${component.type} flavor ${show(component.flavor)}, so it adds no requirements. Check the flavor, or list its packages in \`requirements\`.`));
+      }
+    });
+  }
+  const stack = integrationClosure(hooks, stackNames, query, (name) =>
+    out.add(error(codes.UNKNOWN_INTEGRATION, "stack.components",
+      `a stack component needs the integration ${show(name)}, which no plugin provides. Add a plugin that provides it, or set \`install_stack_requirements: false\`.`)));
+  add("integrations", [...required.requirements].sort());
+  add("stack", [...stack.requirements].filter((r) => !required.requirements.has(r)).sort());
+  return { files, apt: [...stack.apt, ...required.apt] };
+}
+
+async function localEnvironment(
+  request: ImageRequest,
+  localRequest: Parameters<CompilerHooks["localEnvironment"]["promise"]>[0],
+  out: Collector,
+): Promise<string[]> {
+  const result = await request.hooks.localEnvironment.promise(localRequest);
+  if (result === undefined) {
+    out.add(error(codes.LOCAL_ENVIRONMENT_UNAVAILABLE, localRequest.path,
+      "no plugin replicates the local Python environment. Add `@dockwright/plugin-local-env` to the compiler's plugins, or remove this setting."));
+    return [];
+  }
+  if ("diagnostics" in result) {
+    out.diagnostics.push(...result.diagnostics);
+    return [];
+  }
+  return result.requirements.split(/\r?\n/).filter((line) => line.trim() !== "");
+}
+
+/** Requirements and apt packages of integrations and every integration they need (webpack's closure over a growing Set). */
+function integrationClosure(
+  hooks: CompilerHooks,
+  names: readonly string[],
+  query: IntegrationQuery,
+  unknown: (name: string, index: number) => void,
+): { requirements: Set<string>; apt: string[] } {
+  const requirements = new Set<string>();
+  const apt: string[] = [];
+  const pending = new Set(names);
+  let index = 0;
+  for (const name of pending) {
+    const spec = hooks.integration.get(name)?.call(query);
+    if (!spec) unknown(name, index);
+    else {
+      spec.requirements.forEach((r) => requirements.add(r));
+      apt.push(...(spec.aptPackages ?? []));
+      spec.integrations?.forEach((n) => pending.add(n));
+    }
+    index++;
+  }
+  return { requirements, apt };
+}
+
+function suggestIntegration(hooks: CompilerHooks, name: string): string {
+  const lower = name.toLowerCase().replaceAll("-", "_");
+  return lower !== name && hooks.integration.get(lower) ? ` (did you mean \`${lower}\`?)` : "";
+}
+
+/**
+ * Where the pipeline's code comes from: a clean, pushed code repository; else an archive in the
+ * artifact store; else the image itself; else nowhere, when nothing is allowed.
+ */
+async function decideSources(request: ImageRequest, out: Collector): Promise<SourceDecision> {
+  const { settings: s, base, host, hooks } = request;
+  let problems: string[] = ["no code repository contains the source root"];
+  if (s.allow_download_from_code_repository) {
+    const repository = await hooks.codeRepository.promise(host.root);
+    if (repository && repository.problems.length === 0) {
+      return { mode: "code-repository", url: repository.url, commit: repository.commit, subdirectory: repository.subdirectory };
+    }
+    if (repository) problems = repository.problems;
+  }
+  if (s.allow_download_from_artifact_store && host.codeArchive) {
+    const archive = await host.codeArchive();
+    out.diagnostics.push(...archive.diagnostics);
+    return { mode: "artifact-store", archive: archive.path, sha256: archive.sha256 };
+  }
+  if (s.allow_including_files_in_images) return { mode: "include" };
+  if (s.allow_download_from_code_repository || s.allow_download_from_artifact_store) {
+    const reason = s.allow_download_from_code_repository
+      ? `the code cannot be downloaded from a code repository: ${problems.join("; ")}`
+      : "the code cannot be uploaded to an artifact store by this host";
+    out.add(error(codes.CODE_DOWNLOAD_UNAVAILABLE, formatPath(base, ["allow_including_files_in_images"]),
+      `${reason}, and including files in the image is not allowed. Fix that, or set \`allow_including_files_in_images: true\` (older: \`source_files: download_or_include\`).`));
+  }
+  return { mode: "ignore" };
+}
+
+type ImageParts = {
+  parent: ParentImage;
+  layers: Layer[];
+  generated: GeneratedFile[];
+  skipBuild: boolean;
+  sources: SourceDecision;
+  dockerignore?: string[];
+  snapshot?: ContextSnapshot;
+  /** Checksum of the parent when it is another image of the plan. */
+  parentChecksum?: string;
+};
+
+function finish(request: ImageRequest, parts: ImageParts): ImagePlan {
+  const labels: [string, string][] = [];
+  const image: Omit<ImagePlan, "checksum"> = {
+    key: request.key,
+    tag: request.tag,
+    parent: parts.parent,
+    layers: parts.layers,
+    config: { ...(request.entrypoint ? { entrypoint: request.entrypoint } : {}), labels },
+    context: {
+      generated: parts.generated,
+      dockerignore: parts.dockerignore ?? [],
+      ...(parts.snapshot ? { sources: parts.snapshot } : {}),
+    },
+    platform: request.platform,
+    sources: parts.sources,
+    skipBuild: parts.skipBuild,
+  };
+  return { ...image, checksum: checksum(request.given, image, parts.parentChecksum) };
+}
+
+/**
+ * Covers everything that determines the image: the merged settings (without
+ * prevent_build_reuse), the parent, every layer, the generated files, the image config and,
+ * when sources are included, the snapshot digest. Where downloaded code comes from at run time
+ * is not part of the image, so images are reused across code changes.
+ */
+function checksum(given: GivenSettings, image: Omit<ImagePlan, "checksum">, parentChecksum: string | undefined): string {
+  const { prevent_build_reuse: _, ...settings } = given;
+  return sha256(canonicalJson({
+    settings,
+    parent: image.parent,
+    parentChecksum: parentChecksum ?? null,
+    layers: image.layers,
+    config: image.config,
+    platform: image.platform,
+    generated: image.context.generated,
+    sources: image.context.sources?.digest ?? null,
+    sourceMode: image.sources.mode,
+    skipBuild: image.skipBuild,
+  }));
+}

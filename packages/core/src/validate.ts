@@ -1,0 +1,95 @@
+/**
+ * Checks of single values that reach a Dockerfile, a shell script or LLB. A value that cannot be
+ * written safely for every backend is rejected here, with the reason, instead of being escaped
+ * into something else.
+ */
+import { codes, error, show, type Diagnostic } from "./diagnostics.js";
+
+/** Control characters other than tab: a newline could start a new instruction. */
+const control = /[\u0000-\u0008\u000a-\u001f\u007f]/;
+
+export function hasControlCharacters(value: string): boolean {
+  return control.test(value);
+}
+
+/** Debian policy: lower case letters, digits, `+`, `-`, `.`; at least two characters, starting alphanumeric. */
+const debianPackage = /^[a-z0-9][a-z0-9+.-]+$/;
+/** An optional `:arch` and `=version` or `/release`, as apt-get accepts them. */
+const aptSpec = /^([a-z0-9][a-z0-9+.-]+)(:[a-z0-9-]+)?(=[A-Za-z0-9.+~:-]+|\/[A-Za-z0-9.+~-]+)?$/;
+
+export function checkAptPackage(name: string, path: string): Diagnostic | undefined {
+  if (aptSpec.test(name)) return undefined;
+  const reason = debianPackage.test(name.toLowerCase()) && name !== name.toLowerCase()
+    ? "Debian package names are lower case"
+    : "Debian package names hold only a-z, 0-9, `+`, `-` and `.` (optionally `:arch` and `=version`)";
+  return error(codes.INVALID_APT_PACKAGE, path, `${show(name)} is not a Debian package name: ${reason}. Fix the name, e.g. \`libgomp1\`.`);
+}
+
+/** POSIX portable environment variable names. */
+const envName = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+export function checkEnvName(name: string, path: string): Diagnostic | undefined {
+  if (envName.test(name)) return undefined;
+  return error(codes.INVALID_ENV_NAME, path,
+    `${show(name)} is not a valid environment variable name: use letters, digits and \`_\`, not starting with a digit.`);
+}
+
+/** Text that lands in an instruction must stay on one line. */
+export function checkSingleLine(value: string, path: string, what: string): Diagnostic | undefined {
+  if (!hasControlCharacters(value)) return undefined;
+  return error(codes.UNSAFE_VALUE, path,
+    `${show(value)} holds a control character (newline, carriage return, NUL, ...), which ${what} cannot carry: ` +
+      "a newline would end the instruction. Remove it.");
+}
+
+/** A user's shell command for a RUN line: one line, and no trailing `\\`, which would continue it onto the next instruction. */
+export function checkShellCommand(value: string, path: string): Diagnostic | undefined {
+  const problem = checkSingleLine(value, path, "a RUN instruction");
+  if (problem || !/\\\s*$/.test(value)) return problem;
+  return error(codes.UNSAFE_VALUE, path,
+    `${show(value)} ends with a backslash, which would join the next instruction to this command. Remove it.`);
+}
+
+/** A user name, UID, or `user:group`, as USER and `--chown` accept them. */
+const userSpec = /^[A-Za-z0-9_][A-Za-z0-9_.-]*(:[A-Za-z0-9_][A-Za-z0-9_.-]*)?$/;
+
+export function checkUser(user: string, path: string): Diagnostic | undefined {
+  if (userSpec.test(user) && user.length <= 64) return undefined;
+  return error(codes.INVALID_USER, path,
+    `${show(user)} is not a user name or UID: use letters, digits, \`_\`, \`-\` and \`.\`, optionally \`:group\`, e.g. \`zenml\` or \`1000:1000\`.`);
+}
+
+/**
+ * Image references as Docker parses them: `[host[:port]/]path[:tag][@digest]`, lower case path,
+ * tag of at most 128 word characters, `.` and `-`.
+ */
+const imageRef =
+  /^(?:(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)*|\[[0-9a-fA-F:]+\])(?::[0-9]+)?\/)?[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*(?::[\w][\w.-]{0,127})?(?:@[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,})?$/;
+
+export function checkImageRef(ref: string, path: string): Diagnostic | undefined {
+  if (ref.length <= 255 && imageRef.test(ref)) return undefined;
+  return error(codes.INVALID_IMAGE_REF, path,
+    `${show(ref)} is not an image reference: write \`[registry/]name[:tag][@sha256:digest]\` with a lower-case name, e.g. \`python:3.11-slim\`.`);
+}
+
+/** Installer flags: `--name` or `--name=value`. */
+const flagName = /^[A-Za-z0-9][A-Za-z0-9-]*$/;
+
+export function checkInstallerArg(name: string, value: string | null, path: string): Diagnostic | undefined {
+  if (!flagName.test(name)) {
+    return error(codes.INVALID_INSTALLER_ARG, path,
+      `${show(name)} is not a flag name: write it without leading dashes, letters, digits and \`-\` only (e.g. \`no-deps\`).`);
+  }
+  return value === null ? undefined : checkSingleLine(value, path, "an installer argument");
+}
+
+/**
+ * A path that names a file of the source root. Only its form is checked here; whether it stays
+ * inside the root is the host's check, since only the host knows the file system.
+ */
+export function checkPathSetting(value: string, path: string, what: string): Diagnostic | undefined {
+  const problem = value.trim() === "" ? "is empty" : hasControlCharacters(value) ? "holds a control character" : undefined;
+  if (!problem) return undefined;
+  return error(codes.INVALID_PATH, path,
+    `${show(value)} ${problem}; ${what} must be a path inside the source root (e.g. \`requirements.txt\`).`);
+}

@@ -1,0 +1,79 @@
+/**
+ * IR -> Dockerfile. A pure printer: one handler per layer kind, every value escaped for the place
+ * it lands. Two modes: `buildkit` (cache mounts) and `plain` (no BuildKit-only syntax, for
+ * Kaniko and the legacy builder).
+ */
+import { commandsFor, type Artifacts, type CacheMount, type ImagePlan, type Layer, type ParentImage } from "@dockwright/core";
+import { match } from "ts-pattern";
+
+export type DockerfileMode = "buildkit" | "plain";
+
+export type DockerfileOptions = {
+  mode?: DockerfileMode;
+  /** A `# syntax=` directive, only when asked for: it makes BuildKit pull a frontend image. */
+  syntax?: string;
+};
+
+/** Prints the image's Dockerfile next to the files it copies from the build context. */
+export function emitDockerfile(image: ImagePlan, options: DockerfileOptions = {}): Artifacts {
+  if (image.skipBuild) return { files: [], diagnostics: [] };
+  if (image.parent.kind === "dockerfile") {
+    // The user's own Dockerfile is built as it is.
+    return { files: [{ path: "Dockerfile", contents: image.parent.dockerfile }], diagnostics: [] };
+  }
+  const caps = { cacheMounts: (options.mode ?? "buildkit") === "buildkit" };
+  const lines: string[] = [];
+  if (options.syntax !== undefined) lines.push(`# syntax=${oneLine(options.syntax)}`);
+  lines.push(`FROM ${fromRef(image.parent)}`);
+  for (const layer of image.layers) lines.push(printLayer(layer, caps));
+  const { entrypoint, cmd, labels } = image.config;
+  if (entrypoint) lines.push(`ENTRYPOINT ${execForm(entrypoint)}`);
+  if (cmd) lines.push(`CMD ${execForm(cmd)}`);
+  if (labels.length > 0) lines.push(`LABEL ${labels.map(([k, v]) => `${quote(k)}=${quote(v)}`).join(" \\\n      ")}`);
+  const files = [{ path: "Dockerfile", contents: `${lines.join("\n")}\n` }, ...image.context.generated];
+  return { files, diagnostics: [] };
+}
+
+function fromRef(parent: Exclude<ParentImage, { kind: "dockerfile" }>): string {
+  return parent.kind === "image" ? parent.ref : parent.tag;
+}
+
+function printLayer(layer: Layer, caps: { cacheMounts: boolean }): string {
+  return match(layer)
+    .with({ kind: "workdir" }, ({ path }) => `WORKDIR ${path}`)
+    .with({ kind: "env" }, ({ vars }) => `ENV ${vars.map(([k, v]) => `${k}=${quote(v)}`).join(" \\\n    ")}`)
+    .with({ kind: "apt" }, { kind: "installer" }, { kind: "run" }, (l) => run(l, caps))
+    .with({ kind: "requirements" }, (l) => `COPY ${l.file} ${l.dest}\n${run(l, caps)}`)
+    .with({ kind: "sources" }, ({ chown }) => `COPY ${chown ? `--chown=${chown} ` : ""}. .`)
+    .with({ kind: "user" }, ({ name }) => `USER ${name}`)
+    .exhaustive();
+}
+
+function run(layer: Parameters<typeof commandsFor>[0], caps: { cacheMounts: boolean }): string {
+  const spec = commandsFor(layer, caps);
+  return `RUN ${spec.cacheMounts.map((m) => `${cacheMount(m)} `).join("")}${oneLine(spec.shell)}`;
+}
+
+function cacheMount({ id, target, sharing }: CacheMount): string {
+  return `--mount=type=cache,id=${id},target=${target},sharing=${sharing}`;
+}
+
+/**
+ * A double-quoted word for ENV and LABEL: inside double quotes Docker's word processing treats
+ * `\` as an escape only before `"`, `$` and `\`, so escaping those three round-trips any string
+ * that has no line break (core rejects those).
+ */
+export function quote(value: string): string {
+  return `"${oneLine(value).replace(/["$\\]/g, "\\$&")}"`;
+}
+
+/** Exec form is JSON: any string round-trips, line breaks included. */
+function execForm(argv: string[]): string {
+  return JSON.stringify(argv);
+}
+
+/** Core guarantees single-line values; a break here would start a new instruction. */
+function oneLine(text: string): string {
+  if (/[\r\n]/.test(text)) throw new Error(`line break in a Dockerfile instruction: ${JSON.stringify(text)}`);
+  return text;
+}

@@ -20,7 +20,7 @@ export function parseFlags<O extends Options>(
     io.stderr(`dockwright: ${(e as Error).message}\n\n${help}`);
     return exitCodes.invalidInput;
   }
-  if (parsed.values["help"]) {
+  if ((parsed.values as Record<string, unknown>)["help"]) {
     io.stdout(help);
     return exitCodes.ok;
   }

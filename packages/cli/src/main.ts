@@ -4,6 +4,7 @@ import { exitCodes, type Command, type Io } from "./io.js";
 
 const commands: Record<string, { run: () => Promise<Command>; summary: string }> = {
   compile: { run: async () => compileCommand, summary: "compile a run configuration into build definitions" },
+  build: { run: async () => (await import("./commands/build.js")).buildCommand, summary: "compile, then build the images with buildah or docker" },
   context: { run: async () => (await import("./commands/context.js")).contextCommand, summary: "list the files Docker would send as build context" },
   schema: { run: async () => schemaCommand, summary: "print the JSON Schema of the Docker settings" },
   "inspect-llb": { run: async () => (await import("./commands/inspect-llb.js")).inspectLlbCommand, summary: "print an llb.pb file as dump-llb JSON" },

@@ -25,9 +25,13 @@ export async function writePlan(compiler: Compiler, plan: BuildPlan, out: string
 
 /** The image as plan.json shows it: the IR, with the context summarized instead of listing every file. */
 export function imageSummary(image: ImagePlan): unknown {
-  const { context, ...rest } = image;
+  const { key, tag, checksum, parent, platform, sources, skipBuild, layers, config, context } = image;
   return {
-    ...rest,
+    key, tag, checksum, skipBuild, sources, platform,
+    // The user Dockerfile's text is the image's Dockerfile; here its path is enough.
+    parent: parent.kind === "dockerfile" ? { ...parent, dockerfile: undefined } : parent,
+    layers,
+    config,
     context: {
       generated: context.generated.map((file) => file.path),
       dockerignore: context.dockerignore,

@@ -1,0 +1,4 @@
+import pandas as pd
+
+def loader() -> pd.DataFrame:
+    return pd.read_csv("data/churn.csv")

@@ -1,0 +1,52 @@
+/** The CLI's use of @dockwright/context: finding the source root and snapshotting a context. */
+import path from "node:path";
+import { DiagnosticError, formatDiagnostic, type ContextSnapshot, type Diagnostic } from "@dockwright/core";
+import {
+  contextWarnings,
+  findSourceRoot,
+  hashContext,
+  loadDockerignore,
+  loadStatCache,
+  saveStatCache,
+  walkContext,
+} from "@dockwright/context";
+
+/** The nearest folder at or above `start` holding `.zen`, else `start` itself. */
+export async function findRoot(start: string): Promise<string | { message: string }> {
+  try {
+    return await findSourceRoot({ start, root: start });
+  } catch (e) {
+    if (e instanceof DiagnosticError) return { message: e.diagnostics.map(formatDiagnostic).join(" ") };
+    throw e;
+  }
+}
+
+/** Where a compile keeps what only speeds up the next one. */
+export function cacheFolder(out: string): string {
+  return path.join(out, ".dockwright");
+}
+
+export type SnapshotRequest = {
+  root: string;
+  /** The output folder: never part of the context, even when it lies inside the root. */
+  out: string;
+  /** Absolute path of an explicit .dockerignore. */
+  dockerignore?: string;
+};
+
+export async function snapshotContext(request: SnapshotRequest): Promise<{ patterns: string[]; snapshot: ContextSnapshot; diagnostics: Diagnostic[] }> {
+  const { file, patterns } = await loadDockerignore(request.root, request.dockerignore);
+  const outInRoot = path.relative(request.root, request.out);
+  const ownOutput = outInRoot.startsWith("..") || path.isAbsolute(outInRoot) ? [] : [escapePattern(outInRoot.split(path.sep).join("/"))];
+  const walk = await walkContext(request.root, { patterns: [...patterns, ...ownOutput] });
+  const cacheFile = path.join(cacheFolder(request.out), "stat-cache.json");
+  const cache = await loadStatCache(cacheFile);
+  const snapshot = await hashContext(walk, { cache });
+  await saveStatCache(cacheFile, cache);
+  return { patterns, snapshot, diagnostics: contextWarnings({ ...snapshot, special: walk.special }, { dockerignore: file }) };
+}
+
+/** A path as a pattern that matches only itself. */
+function escapePattern(relative: string): string {
+  return relative.replace(/[*?[\]\\]/g, "\\$&");
+}

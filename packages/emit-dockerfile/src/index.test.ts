@@ -1,0 +1,105 @@
+import type { ImagePlan, Layer } from "@dockwright/core";
+import { DockerfileParser, type Env, type Label } from "dockerfile-ast";
+import { describe, expect, it } from "vitest";
+import { emitDockerfile } from "./index.js";
+
+const installer = { tool: "pip" as const, args: ["--default-timeout=60"], noCache: true };
+
+function image(layers: Layer[], extra: Partial<ImagePlan> = {}): ImagePlan {
+  return {
+    key: "pipeline",
+    tag: "zenml:p-orchestrator",
+    checksum: "sha256:0",
+    parent: { kind: "image", ref: "python:3.11-slim" },
+    layers: [{ kind: "workdir", path: "/app" }, ...layers],
+    config: { labels: [] },
+    context: { generated: [{ path: ".zenml_user_requirements", contents: "numpy\n" }], dockerignore: [] },
+    platform: { os: "linux", architecture: "amd64" },
+    sources: { mode: "include" },
+    skipBuild: false,
+    ...extra,
+  };
+}
+
+function dockerfileOf(plan: ImagePlan, mode?: "buildkit" | "plain"): string {
+  const file = emitDockerfile(plan, mode ? { mode } : {}).files.find((f) => f.path === "Dockerfile");
+  return String(file?.contents);
+}
+
+/** dockerfile-ast resolves `\"` and `\\` but leaves `\$` for variable processing, which Docker then unescapes. */
+const afterVariables = (value: string | null) => value?.replaceAll("\\$", "$");
+
+describe("emitDockerfile", () => {
+  const hostile = [
+    'say "hi"',
+    "$HOME and ${PATH}",
+    "back\\slash\\",
+    "a=b=c",
+    "  spaces  ",
+    "tab\there",
+    "ünïcødé 🐳",
+    "$(touch /tmp/pwned) `id`; rm -rf / && echo",
+    "\\$ \\\\$ $\\",
+    "",
+  ];
+
+  it("every ENV and LABEL value parses back to the input", () => {
+    const vars = hostile.map((value, i): [string, string] => [`V${i}`, value]);
+    const labels = hostile.map((value, i): [string, string] => [`org.example.l${i} "odd"`, value]);
+    const text = dockerfileOf(image([{ kind: "env", vars }], { config: { labels } }));
+    const instructions = DockerfileParser.parse(text).getInstructions();
+    const env = instructions.find((i) => i.getKeyword() === "ENV") as Env;
+    expect(env.getProperties().map((p) => [p.getName(), afterVariables(p.getValue())])).toEqual(vars);
+    const label = instructions.find((i) => i.getKeyword() === "LABEL") as Label;
+    expect(label.getProperties().map((p) => [p.getName(), afterVariables(p.getValue())])).toEqual(labels);
+  });
+
+  it("prints one instruction per IR step, in order", () => {
+    const plan = image([
+      { kind: "env", vars: [["A", "1"]] },
+      { kind: "apt", packages: ["curl", "git"] },
+      { kind: "installer", tool: "uv" },
+      { kind: "requirements", origin: "user", file: ".zenml_user_requirements", dest: "/app/.zenml_user_requirements", installer },
+      { kind: "sources", chown: "zenml" },
+      { kind: "run", purpose: "local_project_install_command", shell: "pip install -e ." },
+      { kind: "user", name: "zenml" },
+    ], { config: { entrypoint: ["python", "-m", "zenml"], labels: [] } });
+    const keywords = DockerfileParser.parse(dockerfileOf(plan)).getInstructions().map((i) => i.getKeyword());
+    expect(keywords).toEqual(["FROM", "WORKDIR", "ENV", "RUN", "RUN", "COPY", "RUN", "COPY", "RUN", "USER", "ENTRYPOINT"]);
+  });
+
+  it("buildkit mode uses cache mounts instead of --no-cache-dir; plain mode has no BuildKit syntax", () => {
+    const plan = image([
+      { kind: "apt", packages: ["git"] },
+      { kind: "requirements", origin: "user", file: ".zenml_user_requirements", dest: "/app/.zenml_user_requirements", installer },
+    ]);
+    const buildkit = dockerfileOf(plan);
+    expect(buildkit).toContain("RUN --mount=type=cache,id=pip-cache,target=/root/.cache/pip,sharing=shared pip install --default-timeout=60 -r /app/.zenml_user_requirements");
+    expect(buildkit).not.toContain("--no-cache-dir");
+    expect(buildkit).not.toContain("rm -rf /var/lib/apt/lists");
+    const plain = dockerfileOf(plan, "plain");
+    expect(plain).not.toContain("--mount");
+    expect(plain).toContain("RUN pip install --no-cache-dir --default-timeout=60 -r /app/.zenml_user_requirements");
+    expect(plain).toContain("apt-get install -y --no-install-recommends git && rm -rf /var/lib/apt/lists/*");
+  });
+
+  it("emits no syntax line unless asked", () => {
+    expect(dockerfileOf(image([]))).not.toContain("# syntax");
+    const text = String(emitDockerfile(image([]), { syntax: "docker/dockerfile:1" }).files[0]?.contents);
+    expect(text.startsWith("# syntax=docker/dockerfile:1\nFROM ")).toBe(true);
+  });
+
+  it("entrypoint arguments with line breaks stay one JSON line", () => {
+    const text = dockerfileOf(image([], { config: { entrypoint: ["sh", "-c", "echo 1\necho 2"], labels: [] } }));
+    expect(text).toContain('ENTRYPOINT ["sh","-c","echo 1\\necho 2"]');
+  });
+
+  it("refuses a line break that core should have rejected, instead of starting an instruction", () => {
+    expect(() => emitDockerfile(image([{ kind: "env", vars: [["A", "x\nRUN evil"]] }]))).toThrow(/line break/);
+  });
+
+  it("writes the generated files next to the Dockerfile; nothing for skip_build", () => {
+    expect(emitDockerfile(image([])).files.map((f) => f.path)).toEqual(["Dockerfile", ".zenml_user_requirements"]);
+    expect(emitDockerfile(image([], { skipBuild: true })).files).toEqual([]);
+  });
+});

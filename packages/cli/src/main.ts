@@ -6,6 +6,7 @@ const commands: Record<string, { run: () => Promise<Command>; summary: string }>
   compile: { run: async () => compileCommand, summary: "compile a run configuration into build definitions" },
   build: { run: async () => (await import("./commands/build.js")).buildCommand, summary: "compile, then build the images with buildah or docker" },
   context: { run: async () => (await import("./commands/context.js")).contextCommand, summary: "list the files Docker would send as build context" },
+  explain: { run: async () => (await import("./commands/explain.js")).explainCommand, summary: "tell which images are reusable and which layers would rebuild, and why" },
   schema: { run: async () => schemaCommand, summary: "print the JSON Schema of the Docker settings" },
   "inspect-llb": { run: async () => (await import("./commands/inspect-llb.js")).inspectLlbCommand, summary: "print an llb.pb file as dump-llb JSON" },
 };

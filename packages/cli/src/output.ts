@@ -1,9 +1,15 @@
 /** Writes a compiled plan: one folder per image with each backend's files, and OUT/plan.json. */
 import { mkdir, rename, writeFile } from "node:fs/promises";
 import path from "node:path";
-import type { BuildPlan, Compiler, Diagnostic, ImagePlan } from "@dockwright/core";
+import { cacheRecord, type BuildPlan, type Compiler, type Diagnostic, type ImagePlan } from "@dockwright/core";
+import { cacheFolder } from "./context.js";
 
-export type WriteOptions = { backends: readonly string[]; mode: string };
+export type WriteOptions = {
+  backends: readonly string[];
+  mode: string;
+  /** Checksums built before (the build index): those images are marked reusable. */
+  built?: ReadonlySet<string>;
+};
 
 export async function writePlan(compiler: Compiler, plan: BuildPlan, out: string, options: WriteOptions): Promise<{ diagnostics: Diagnostic[] }> {
   const diagnostics: Diagnostic[] = [];
@@ -19,15 +25,18 @@ export async function writePlan(compiler: Compiler, plan: BuildPlan, out: string
     files.set("plan.json", json(imageSummary(image)));
     for (const [name, contents] of files) await writeAtomically(path.join(folder, name), contents);
   }
-  await writeAtomically(path.join(out, "plan.json"), json(planSummary(plan)));
+  await writeAtomically(path.join(out, "plan.json"), json(planSummary(plan, options.built ?? new Set())));
+  // What the next `dockwright explain` compares against.
+  await mkdir(cacheFolder(out), { recursive: true });
+  await writeAtomically(lastCompileFile(out), json(plan.images.map(cacheRecord)));
   return { diagnostics };
 }
 
 /** The image as plan.json shows it: the IR, with the context summarized instead of listing every file. */
 export function imageSummary(image: ImagePlan): unknown {
-  const { key, tag, checksum, parent, platform, sources, skipBuild, layers, config, context } = image;
+  const { key, tag, checksum, parent, platform, sources, skipBuild, reuse, layers, config, context } = image;
   return {
-    key, tag, checksum, skipBuild, sources, platform,
+    key, tag, checksum, skipBuild, reuse, sources, platform,
     // The user Dockerfile's text is the image's Dockerfile; here its path is enough.
     parent: parent.kind === "dockerfile" ? { ...parent, dockerfile: undefined } : parent,
     layers,
@@ -42,7 +51,16 @@ export function imageSummary(image: ImagePlan): unknown {
   };
 }
 
-export function planSummary(plan: BuildPlan): unknown {
+/** An image whose checksum was built before is reused, unless its settings prevent it. */
+export function isReusable(image: ImagePlan, built: ReadonlySet<string>): boolean {
+  return image.reuse && !image.skipBuild && built.has(image.checksum);
+}
+
+export function lastCompileFile(out: string): string {
+  return path.join(cacheFolder(out), "last-compile.json");
+}
+
+export function planSummary(plan: BuildPlan, built: ReadonlySet<string>): unknown {
   return {
     pipeline: plan.pipeline,
     buildOrder: plan.images.filter((image) => !image.skipBuild).map((image) => image.key),
@@ -52,6 +70,7 @@ export function planSummary(plan: BuildPlan): unknown {
       checksum: image.checksum,
       folder: image.key,
       skipBuild: image.skipBuild,
+      reusable: isReusable(image, built),
       sources: image.sources.mode,
       ...(image.parent.kind === "plan" ? { after: image.parent.key } : {}),
     })),

@@ -7,3 +7,4 @@ export { shellQuote, shellJoin } from "./shell.js";
 export { canonicalJson, sha256 } from "./checksum.js";
 export { codes, error, warning, hasErrors, formatDiagnostic, DiagnosticError, type Diagnostic, type DiagnosticCode, type Severity } from "./diagnostics.js";
 export { settingsJsonSchema, type GivenSettings, type Settings, type LocalEnvironmentMethod } from "./settings.js";
+export { cacheRecord, explainRebuild, type CacheRecord, type LayerCacheKey, type Rebuild } from "./cache.js";

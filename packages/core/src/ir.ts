@@ -31,6 +31,8 @@ export type ImagePlan = {
   sources: SourceDecision;
   /** The parent is used as is: nothing is built. */
   skipBuild: boolean;
+  /** An earlier build with the same checksum may stand in for this one (not `prevent_build_reuse`). */
+  reuse: boolean;
 };
 
 export type ParentImage =

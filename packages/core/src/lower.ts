@@ -107,6 +107,8 @@ export async function planImage(request: ImageRequest): Promise<{ images: ImageP
     seen.set(upper, name);
     vars.push([upper, value]);
   }
+  // Values are escaped, so no variable refers to another: sorted by name, order carries no meaning.
+  vars.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
   if (vars.length > 0) layers.push({ kind: "env", vars });
 
   const requirements = await gatherRequirements(request, out);
@@ -227,7 +229,8 @@ function reportIgnoredBySkipBuild(s: Settings, base: string, out: Collector): vo
 function installerOf(s: Settings, base: string, out: Collector): Installer {
   const args: string[] = [];
   let noCache = false;
-  for (const [name, value] of Object.entries(s.python_package_installer_args)) {
+  // Flags are independent of each other: sorted, so reordering the settings changes nothing.
+  for (const [name, value] of Object.entries(s.python_package_installer_args).sort(([a], [b]) => (a < b ? -1 : 1))) {
     out.add(checkInstallerArg(name, value, formatPath(base, ["python_package_installer_args", name])));
     if (name === "no-cache-dir" && value === null) noCache = true;
     else args.push(value === null ? `--${name}` : `--${name}=${value}`);
@@ -407,6 +410,7 @@ function finish(request: ImageRequest, parts: ImageParts): ImagePlan {
     platform: request.platform,
     sources: parts.sources,
     skipBuild: parts.skipBuild,
+    reuse: !request.settings.prevent_build_reuse,
   };
   return { ...image, checksum: checksum(request.given, image, parts.parentChecksum) };
 }

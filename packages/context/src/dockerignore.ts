@@ -1,0 +1,82 @@
+/** Reading `.dockerignore` files as Docker reads them (moby/patternmatcher `ignorefile.ReadAll`). */
+import { readFile } from "node:fs/promises";
+import path from "node:path";
+import { codes, DiagnosticError, error } from "@dockwright/core";
+import { cleanPath } from "./paths.js";
+import { parsePattern, PatternError, trimSpace } from "./pattern.js";
+
+/** The patterns of a context, and where they came from. */
+export type Dockerignore = {
+  /** Absolute path of the file read; absent when there is none. */
+  file?: string;
+  /** Docker's normalized patterns, `!/.zen` (as `!.zen`) last. */
+  patterns: string[];
+};
+
+/**
+ * The patterns of an ignore file's text, normalized as Docker normalizes them: a BOM dropped from
+ * the first line, `#` comments only at column 0, lines trimmed, `!` split off and trimmed, paths
+ * cleaned and one leading `/` dropped. Each pattern is checked; a pattern Docker refuses throws a
+ * `DiagnosticError` (INVALID_DOCKERIGNORE) naming `file` and the line.
+ */
+export function parseDockerignore(text: string, file = ".dockerignore"): string[] {
+  const patterns: string[] = [];
+  text.split("\n").forEach((line, index) => {
+    if (index === 0 && line.startsWith("\ufeff")) line = line.slice(1);
+    if (line.startsWith("#")) return;
+    let pattern = trimSpace(line); // also drops the \r of CRLF files
+    if (pattern === "") return;
+    const exception = pattern.startsWith("!");
+    if (exception) pattern = trimSpace(pattern.slice(1));
+    if (pattern !== "") {
+      pattern = cleanPath(pattern);
+      if (pattern.length > 1 && pattern.startsWith("/")) pattern = pattern.slice(1);
+    }
+    if (exception) pattern = `!${pattern}`;
+    checkPattern(pattern, file, index + 1);
+    patterns.push(pattern);
+  });
+  return patterns;
+}
+
+function checkPattern(pattern: string, file: string, line: number): void {
+  try {
+    parsePattern(pattern);
+  } catch (e) {
+    if (!(e instanceof PatternError)) throw e;
+    throw new DiagnosticError([
+      error(codes.INVALID_DOCKERIGNORE, `${file}:${line}`,
+        `line ${line} of ${file} holds the pattern ${JSON.stringify(pattern)}, which Docker refuses (${e.message}); ` +
+          "Docker would not build with this file. Fix or remove the line."),
+    ]);
+  }
+}
+
+/**
+ * The patterns of a context: the explicit file when given (it wins, as in the reference system),
+ * else `<root>/.dockerignore` when it exists, then `!/.zen` so the repository marker always
+ * reaches the image. A relative `file` is relative to the root.
+ */
+export async function loadDockerignore(root: string, file?: string): Promise<Dockerignore> {
+  const chosen = path.resolve(root, file ?? ".dockerignore");
+  let bytes: Buffer | undefined;
+  try {
+    bytes = await readFile(chosen);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    // No ignore file of its own: the root may even be missing; the walk reports that.
+    if ((code === "ENOENT" || code === "ENOTDIR") && file === undefined) return { patterns: zenException() };
+    throw new DiagnosticError([
+      code === "ENOENT"
+        ? error(codes.FILE_NOT_FOUND, chosen, `the .dockerignore file ${JSON.stringify(chosen)} does not exist. Fix the path or drop the setting.`)
+        : error(codes.INVALID_PATH, chosen, `the .dockerignore file ${JSON.stringify(chosen)} cannot be read (${code ?? (e as Error).message}). Name a readable file.`),
+    ]);
+  }
+  // Invalid UTF-8 is decoded with U+FFFD, as file names are for matching (see walk.ts).
+  const patterns = parseDockerignore(bytes.toString("utf8"), chosen);
+  return { file: chosen, patterns: [...patterns, ...zenException()] };
+}
+
+function zenException(): string[] {
+  return parseDockerignore("!/.zen");
+}

@@ -1,0 +1,44 @@
+/** Staging: the build context as a real folder, for builders that read one (`docker build DIR`). */
+import { chmod, copyFile, mkdir, readdir, symlink, writeFile } from "node:fs/promises";
+import { constants } from "node:fs";
+import path from "node:path";
+import { codes, DiagnosticError, error, type ContextEntry, type GeneratedFile } from "@dockwright/core";
+import { contextFiles } from "./files.js";
+
+/**
+ * Copies the snapshot's files from `root` and writes the generated files into `dest`, which must
+ * be empty or absent (stale files would join the context). Modes are kept, links recreated as
+ * links, files cloned where the file system can. A builder reading `dest` applies a staged
+ * `.dockerignore` once more: that keeps every source file, but would drop a generated file the
+ * patterns exclude, so give the builder its own ignore file (e.g. `<Dockerfile>.dockerignore`).
+ */
+export async function stageContext(
+  root: string,
+  snapshot: { entries: readonly ContextEntry[] },
+  generated: readonly GeneratedFile[],
+  dest: string,
+): Promise<void> {
+  const files = contextFiles(snapshot.entries, generated);
+  await mkdir(dest, { recursive: true });
+  if ((await readdir(dest)).length > 0) {
+    throw new DiagnosticError([error(codes.INVALID_PATH, dest, `the staging folder ${JSON.stringify(dest)} is not empty; stale files would join the build context. Name an empty or new folder.`)]);
+  }
+  const made = new Set<string>();
+  for (const file of files) {
+    const target = path.join(dest, file.path);
+    const dir = path.dirname(target);
+    if (!made.has(dir)) {
+      await mkdir(dir, { recursive: true });
+      made.add(dir);
+    }
+    if ("contents" in file) {
+      await writeFile(target, file.contents);
+      await chmod(target, 0o644);
+    } else if (file.source.type === "symlink") {
+      await symlink(file.source.target ?? "", target);
+    } else {
+      await copyFile(path.join(root, file.path), target, constants.COPYFILE_FICLONE);
+      await chmod(target, file.source.mode); // the umask must not change what the image gets
+    }
+  }
+}

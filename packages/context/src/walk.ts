@@ -1,0 +1,166 @@
+/**
+ * The walk: the files and symbolic links Docker would send as build context, found the way
+ * BuildKit finds them, so excluded directories are never read unless an exception needs it.
+ *
+ * The file system calls are synchronous: a context is tens of thousands of small calls, and going
+ * through the thread pool for each would cost several times the call itself. The walk still
+ * yields to the event loop every 50 ms, so progress can be drawn and signals handled.
+ *
+ * Names that are not valid UTF-8 cannot be carried by a snapshot (JSON strings) and would not be
+ * found again under their decoded form. They are matched by their decoded form (each bad byte
+ * read as U+FFFD, as Docker's regular expressions read it); excluded, they are fine, but one that
+ * Docker would send, or a folder the walk must enter, is an INVALID_PATH error naming the bytes.
+ */
+import { isUtf8 } from "node:buffer";
+import fs from "node:fs";
+import path from "node:path";
+import { codes, DiagnosticError, error, type ContextEntry } from "@dockwright/core";
+import { createMatcher, type Matcher, type MatchState } from "./matcher.js";
+import { compareUtf8, showBytes, sortByPath } from "./paths.js";
+
+/** A walked entry: the snapshot's fields, plus what the stat cache compares. */
+export type WalkEntry = ContextEntry & {
+  /** Never part of a digest: they differ between machines. */
+  mtimeMs: number;
+  ino: number;
+};
+
+export type ContextWalk = {
+  /** Absolute path of the context root. */
+  root: string;
+  /** Files and symbolic links Docker would send, sorted by path in UTF-8 byte order. */
+  entries: WalkEntry[];
+  /** Sum of file sizes in bytes. */
+  totalSize: number;
+  /** Sockets, FIFOs and devices Docker would send, which a snapshot cannot hold: left out. */
+  special: string[];
+};
+
+export type Progress = { files: number; bytes: number };
+
+export type WalkOptions = {
+  /** Patterns in Docker's normalized form, as `loadDockerignore` returns them. None: send all. */
+  patterns?: readonly string[];
+  /** Called about every 50 ms during a long walk, e.g. to draw a progress line. */
+  onProgress?: (progress: Progress) => void;
+};
+
+type Dir = { rel: string; state?: MatchState };
+
+/** Walks `root` with Docker's `.dockerignore` semantics; see the module comment. */
+export async function walkContext(root: string, options: WalkOptions = {}): Promise<ContextWalk> {
+  const absolute = path.resolve(root);
+  checkRoot(absolute);
+  const matcher = createMatcher(options.patterns ?? []);
+  const walk: ContextWalk = { root: absolute, entries: [], totalSize: 0, special: [] };
+  const pause = pacer(options.onProgress);
+  const pending: Dir[] = [{ rel: "" }];
+  for (let dir = pending.pop(); dir; dir = pending.pop()) {
+    readDir(absolute, dir, matcher, walk, pending);
+    await pause(() => ({ files: walk.entries.length, bytes: walk.totalSize }));
+  }
+  sortByPath(walk.entries);
+  walk.special.sort(compareUtf8);
+  return walk;
+}
+
+function checkRoot(root: string): void {
+  const stat = fs.statSync(root, { throwIfNoEntry: false });
+  if (!stat) throw new DiagnosticError([error(codes.FILE_NOT_FOUND, root, `the context folder ${JSON.stringify(root)} does not exist. Name an existing folder.`)]);
+  if (!stat.isDirectory()) throw new DiagnosticError([error(codes.INVALID_PATH, root, `the context root ${JSON.stringify(root)} is not a folder. Name a folder.`)]);
+}
+
+/** Reads one directory: records its files and links, queues the folders the walk must enter. */
+function readDir(root: string, dir: Dir, matcher: Matcher, walk: ContextWalk, pending: Dir[]): void {
+  const absolute = dir.rel ? `${root}/${dir.rel}` : root;
+  const dirents = list(absolute, dir);
+  // Node decodes names with U+FFFD; only then is a second, byte-exact read worth its cost.
+  const badNames = dirents.some((d) => d.name.includes("\ufffd")) ? nonUtf8Names(absolute) : undefined;
+  for (const dirent of dirents) {
+    const rel = dir.rel ? `${dir.rel}/${dirent.name}` : dirent.name;
+    const state = matcher.match(rel, dir.state);
+    const isDir = dirent.isDirectory();
+    const skip = state.excluded && (!isDir || matcher.canSkip(rel));
+    if (skip) continue;
+    const bad = badNames?.get(dirent.name);
+    if (bad) throw nonUtf8("name", dir.rel ? `${dir.rel}/${showBytes(bad)}` : showBytes(bad));
+    if (isDir) pending.push({ rel, state });
+    else if (!state.excluded) record(`${absolute}/${dirent.name}`, rel, walk);
+  }
+}
+
+/** A directory's entries; a permission error is fatal only where Docker fails too. */
+function list(absolute: string, dir: Dir): fs.Dirent[] {
+  try {
+    return fs.readdirSync(absolute, { withFileTypes: true });
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    // BuildKit skips what vanished during the walk, and unreadable folders it would not send.
+    if (code === "ENOENT" || code === "ENOTDIR") return [];
+    if ((code === "EACCES" || code === "EPERM") && dir.state?.excluded) return [];
+    throw unreadable(dir.rel || ".", "folder", code ?? String(e));
+  }
+}
+
+/** lstat one kept entry and add it to the walk. Links are recorded, never followed. */
+function record(absolute: string, rel: string, walk: ContextWalk): void {
+  let stat: fs.Stats;
+  let target: Buffer | undefined;
+  try {
+    stat = fs.lstatSync(absolute);
+    if (stat.isSymbolicLink()) target = fs.readlinkSync(absolute, { encoding: "buffer" });
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === "ENOENT") return; // vanished since it was listed
+    throw unreadable(rel, "entry", code ?? String(e));
+  }
+  const mode = stat.mode & 0o7777;
+  if (stat.isFile()) {
+    walk.entries.push({ path: rel, type: "file", size: stat.size, mode, mtimeMs: stat.mtimeMs, ino: stat.ino });
+    walk.totalSize += stat.size;
+  } else if (target) {
+    if (!isUtf8(target)) throw nonUtf8("link", `${rel} -> ${showBytes(target)}`);
+    walk.entries.push({ path: rel, type: "symlink", size: 0, mode, target: target.toString("utf8"), mtimeMs: stat.mtimeMs, ino: stat.ino });
+  } else if (!stat.isDirectory()) {
+    walk.special.push(rel); // a directory here replaced a file since it was listed: nothing to send
+  }
+}
+
+/** Names in a directory whose bytes are not UTF-8, keyed by the decoded name Node reports. */
+function nonUtf8Names(absolute: string): Map<string, Buffer> {
+  const names = new Map<string, Buffer>();
+  for (const raw of fs.readdirSync(absolute, { encoding: "buffer" })) {
+    if (!isUtf8(raw)) names.set(raw.toString("utf8"), raw);
+  }
+  return names;
+}
+
+function nonUtf8(what: string, shown: string): DiagnosticError {
+  return new DiagnosticError([
+    error(codes.INVALID_PATH, shown,
+      `the ${what} "${shown}" is not valid UTF-8. Docker would send it, but Dockwright keeps build contexts as UTF-8 paths. ` +
+        "Rename it, or exclude it (or its folder) in .dockerignore."),
+  ]);
+}
+
+function unreadable(rel: string, what: string, code: string): DiagnosticError {
+  return new DiagnosticError([
+    error(codes.CONTEXT_UNREADABLE, rel,
+      `the ${what} ${JSON.stringify(rel)} of the build context cannot be read (${code}); Docker would fail on it too. ` +
+        "Make it readable, or exclude it in .dockerignore."),
+  ]);
+}
+
+/**
+ * A pause every 50 ms: calls `onProgress` and lets the event loop run. Shared with hashing.
+ * Returns immediately between pauses, so the walk pays almost nothing for it.
+ */
+export function pacer(onProgress?: (progress: Progress) => void): (progress: () => Progress) => Promise<void> {
+  let last = performance.now();
+  return async (progress) => {
+    if (performance.now() - last < 50) return;
+    onProgress?.(progress());
+    await new Promise((resolve) => setImmediate(resolve));
+    last = performance.now();
+  };
+}

@@ -1,0 +1,90 @@
+/** Warnings about a build context: its size, and files that look like secrets. */
+import { codes, warning, type ContextEntry, type Diagnostic } from "@dockwright/core";
+
+const bigContext = 50 * 1024 * 1024; // the reference system warns from 50 MiB on
+const largestShown = 5;
+
+/** File names that usually hold credentials, with what they hold. */
+const secretRules: { test: (path: string, name: string) => boolean; holds: string }[] = [
+  { test: (_, name) => name === ".env" || (name.startsWith(".env.") && !/\.(example|sample|template|dist)$/.test(name)), holds: "environment variables, often secrets" },
+  { test: (_, name) => /^id_(rsa|dsa|ecdsa|ed25519)(_sk)?$/.test(name), holds: "an SSH private key" },
+  { test: (_, name) => /\.(pem|key|p12|pfx)$/i.test(name), holds: "a private key or certificate" },
+  { test: (path) => /(^|\/)\.aws\/credentials$/.test(path), holds: "AWS credentials" },
+  {
+    // gcloud's own files, and service account keys as Google names them (<project>-<12 hex>.json)
+    test: (path, name) => name === "application_default_credentials.json" || /(^|\/)gcloud\/.*\.json$/.test(path) || /^[a-z][a-z0-9-]{4,28}[a-z0-9]-[0-9a-f]{12}\.json$/.test(name),
+    holds: "a Google Cloud credential",
+  },
+  { test: (path) => /(^|\/)\.docker\/config\.json$/.test(path), holds: "container registry credentials" },
+  { test: (path) => /(^|\/)\.kube\/config$/.test(path), holds: "Kubernetes credentials" },
+  { test: (_, name) => name === ".netrc" || name === "_netrc", holds: "login credentials" },
+  { test: (_, name) => name === ".pypirc", holds: "package index credentials" },
+];
+
+export type WarningOptions = {
+  /** The ignore file in effect; none means the whole tree is sent. */
+  dockerignore?: string | undefined;
+};
+
+/** CONTEXT_WARNING diagnostics for a walked or hashed context. */
+export function contextWarnings(
+  context: { entries: readonly ContextEntry[]; totalSize: number; special?: readonly string[] },
+  options: WarningOptions = {},
+): Diagnostic[] {
+  return [...sizeWarnings(context.entries, context.totalSize, options), ...secretWarnings(context.entries), ...specialWarnings(context.special ?? [])];
+}
+
+function sizeWarnings(entries: readonly ContextEntry[], totalSize: number, options: WarningOptions): Diagnostic[] {
+  if (totalSize <= bigContext) return [];
+  const largest = entries
+    .filter((e) => e.type === "file")
+    .sort((a, b) => b.size - a.size || (a.path < b.path ? -1 : 1))
+    .slice(0, largestShown)
+    .map((e) => `${e.path} (${formatBytes(e.size)})`);
+  const found = [
+    warning(codes.CONTEXT_WARNING, "", `the build context is ${formatBytes(totalSize)}; its largest files: ${largest.join(", ")}. Exclude what the image does not need in .dockerignore.`),
+  ];
+  if (options.dockerignore === undefined) {
+    found.unshift(
+      warning(codes.CONTEXT_WARNING, ".dockerignore",
+        `the build context is ${formatBytes(totalSize)} and there is no .dockerignore, so everything under the source root is sent to the builder. ` +
+          "Add one that leaves out .git, virtual environments, data and caches."),
+    );
+  }
+  return found;
+}
+
+function secretWarnings(entries: readonly ContextEntry[]): Diagnostic[] {
+  const found: Diagnostic[] = [];
+  for (const entry of entries) {
+    if (entry.type !== "file") continue; // a link sends its target's name, not its contents
+    const name = entry.path.slice(entry.path.lastIndexOf("/") + 1);
+    const rule = secretRules.find((r) => r.test(entry.path, name));
+    if (rule) {
+      found.push(
+        warning(codes.CONTEXT_WARNING, entry.path,
+          `${entry.path} looks like ${rule.holds} and is sent to the builder, where a COPY can bake it into an image layer. ` +
+            "Exclude it in .dockerignore; pass secrets to builds as secret mounts."),
+      );
+    }
+  }
+  return found;
+}
+
+function specialWarnings(special: readonly string[]): Diagnostic[] {
+  return special.map((path) =>
+    warning(codes.CONTEXT_WARNING, path, `${path} is a socket, FIFO or device; Docker would send it, but a Dockwright context holds files and links only, so it is left out.`),
+  );
+}
+
+/** Bytes for people: `812 B`, `4.0 KiB`, `1.5 GiB`. */
+export function formatBytes(bytes: number): string {
+  const units = ["B", "KiB", "MiB", "GiB", "TiB"];
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit++;
+  }
+  return unit === 0 ? `${value} B` : `${value.toFixed(1)} ${units[unit]}`;
+}

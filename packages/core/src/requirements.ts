@@ -1,0 +1,673 @@
+/**
+ * The requirements resolver: reads requirement lines in pip's requirements-file format (PEP 508
+ * requirements, PEP 440 versions, options, `-r` includes), merges duplicates and finds
+ * contradictions before any build starts.
+ *
+ * Pure: core touches no file system, so included files are read by the caller (`loadIncludes`
+ * with the host's reader) and handed in.
+ *
+ * What it decides, for the image's target (never the host):
+ * - Conflicts: requirements of one package that no version satisfies together. Only what is
+ *   certain is reported: URLs, local paths, `===`, and markers that cannot be evaluated for the
+ *   target are never flagged, and version ranges are widened where PEP 440 has fine print
+ *   (pre-releases after `<`, post-releases after `>`, local labels), never narrowed.
+ * - Merging: plain requirements of one package (`kubernetes`, `kubernetes>=21.7,<26`) become one
+ *   line in the earliest file that installs the package. Each file is its own `pip install`, in
+ *   order; were the merged line in the later file, the first install would pick the newest
+ *   version and the later one would replace it, after everything between was resolved against
+ *   the wrong one. A requirement moves only between files with the same global options
+ *   (`--index-url`, `--find-links`, ...), since those decide where it is downloaded from.
+ * - Local paths (`-e .`, `./lib`, `name @ file:...`) need the sources, so they go to a second
+ *   file per origin, installed after the sources are copied, with the origin's global options.
+ * - Includes are inlined: the generated file is copied alone, so `-r other.txt` would not be
+ *   found in the image.
+ */
+import { compare, explain as parseVersion, satisfies, validRange } from "@renovatebot/pep440";
+import { codes, error, show, warning, type Diagnostic } from "./diagnostics.js";
+import type { Platform, RequirementsOrigin } from "./ir.js";
+
+export type RequirementSource = {
+  /** The generated file the lines belong to. Files are installed in the order of their first source. */
+  origin: RequirementsOrigin;
+  /** Requirements-file text: a file's contents, a command's output, or a single requirement. */
+  text: string;
+  /** Where the text came from, in messages: a settings path, or `integration mlflow`. */
+  from: string;
+  /** The text's file relative to the source root (POSIX), when it is one: its `-r` includes resolve beside it. */
+  file?: string;
+};
+
+/** What markers are evaluated for: the image, not the machine that compiles. */
+export type RequirementTarget = { pythonVersion: string; platform: Platform };
+
+/** A line of a generated file and every place it came from (several after a merge). */
+export type ResolvedLine = { text: string; from: string[] };
+
+export type ResolvedFile = {
+  origin: RequirementsOrigin;
+  /** Holds local-path requirements: install it after the sources are copied. */
+  afterSources: boolean;
+  lines: ResolvedLine[];
+};
+
+export type ResolvedRequirements = { files: ResolvedFile[]; diagnostics: Diagnostic[] };
+
+/** Reads a file relative to the source root; undefined when it does not exist. */
+export type IncludeReader = (path: string, from: string) => Promise<string | undefined>;
+
+/** PEP 503 normalized project name. */
+export function normalizeName(name: string): string {
+  return name.toLowerCase().replace(/[-_.]+/g, "-");
+}
+
+/**
+ * Resolves requirement sources (given in install order) into generated files. `includes` maps
+ * root-relative paths to the text of files named by `-r`; see `loadIncludes`.
+ */
+export function resolveRequirements(
+  sources: readonly RequirementSource[],
+  target: RequirementTarget,
+  includes: ReadonlyMap<string, string> = new Map(),
+): ResolvedRequirements {
+  const diagnostics: Diagnostic[] = [];
+  const entries = sources.flatMap((source) => expand(source, source.text, source.file, includes, [], diagnostics));
+  for (const entry of entries) {
+    if (entry.kind !== "requirement") continue;
+    const parsed = parseRequirement(entry.text);
+    if (typeof parsed === "string") {
+      diagnostics.push(error(codes.INVALID_REQUIREMENT, entry.source.from,
+        `${show(entry.text)} (${entry.at}) is not a valid requirement: ${parsed}. Write it as in a requirements file, e.g. \`torch>=2,<3\`, \`pkg @ https://host/pkg.whl\` or \`-e ./lib\`.`));
+      entry.kind = "dropped";
+    } else if (parsed.kind === "local" && /^(\/|~|(\w+\+)?file:\/\/)/.test(parsed.location)) {
+      // Typical of `pip freeze` with the project installed in development mode.
+      diagnostics.push(warning(codes.INVALID_PATH, entry.source.from,
+        `${show(entry.text)} (${entry.at}) points at an absolute path on this machine, which the image does not have, so it is left out. Use a path relative to the source root, or install the project with \`local_project_install_command\`.`));
+      entry.kind = "dropped";
+    } else {
+      entry.requirement = parsed;
+    }
+  }
+  diagnostics.push(...findConflicts(entries, markerEnvironment(target)));
+  return { files: buildFiles(entries), diagnostics };
+}
+
+/**
+ * Reads every file that the sources include with `-r`, and the files those include, with the
+ * host's reader. Paths that leave the source root are not read; `resolveRequirements` reports them.
+ */
+export async function loadIncludes(sources: readonly RequirementSource[], read: IncludeReader): Promise<Map<string, string>> {
+  const files = new Map<string, string>();
+  const tried = new Set<string>();
+  const pending = sources.map((s) => ({ text: s.text, file: s.file, from: s.from }));
+  for (let next = pending.shift(); next; next = pending.shift()) {
+    for (const { text } of logicalLines(next.text)) {
+      const option = parseOption(text);
+      if (option?.kind !== "include" || isUrl(option.value)) continue;
+      const path = includePath(option.value, next.file);
+      if (path === undefined || tried.has(path)) continue;
+      tried.add(path);
+      const contents = await read(path, next.from);
+      if (contents !== undefined) {
+        files.set(path, contents);
+        pending.push({ text: contents, file: path, from: next.from });
+      }
+    }
+  }
+  return files;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Lines and options
+
+type Entry = {
+  /** Dropped: invalid, or not installable in the image (reported). */
+  kind: "requirement" | "option" | "dropped";
+  /** The logical line as written: continuations joined, comment removed, trimmed. */
+  text: string;
+  /** Location for messages: `file:line (from)` or `from`. */
+  at: string;
+  source: RequirementSource;
+  requirement?: Requirement;
+};
+
+/** pip's logical lines: a trailing backslash continues a line (not a comment line); `#` at the start or after whitespace starts a comment. */
+function* logicalLines(text: string): Generator<{ text: string; line: number }> {
+  const lines = text.split(/\r?\n/);
+  for (let i = 0; i < lines.length; i++) {
+    const first = i;
+    let line = lines[i]!;
+    while (line.endsWith("\\") && !/^\s*#/.test(line) && i + 1 < lines.length) {
+      line = line.slice(0, -1) + lines[++i]!;
+    }
+    const content = line.replace(/(^|\s+)#.*$/, "").trim();
+    if (content !== "") yield { text: content, line: first + 1 };
+  }
+}
+
+type Option = { kind: "include" | "constraint" | "editable" | "other"; value: string };
+
+const optionKinds: Record<string, Option["kind"]> = {
+  "-r": "include",
+  "--requirement": "include",
+  "-c": "constraint",
+  "--constraint": "constraint",
+  "-e": "editable",
+  "--editable": "editable",
+};
+
+/** An option line (`-r x`, `--index-url=y`, `-ex`); undefined for a requirement. */
+function parseOption(text: string): Option | undefined {
+  if (!text.startsWith("-")) return undefined;
+  const match = text.startsWith("--") ? /^(--[\w-]+)\s*=?\s*(.*)$/.exec(text) : /^(-\w)\s*=?\s*(.*)$/.exec(text);
+  const value = (match?.[2] ?? "").replace(/^(["'])(.*)\1$/, "$2");
+  return { kind: optionKinds[match?.[1] ?? ""] ?? "other", value };
+}
+
+/** The root-relative path of an include, or undefined when it leaves the source root. */
+function includePath(value: string, file: string | undefined): string | undefined {
+  if (value.startsWith("/") || /^[A-Za-z]:/.test(value)) return undefined;
+  const parts = file ? file.split("/").slice(0, -1) : [];
+  for (const part of value.replaceAll("\\", "/").split("/")) {
+    if (part === "..") {
+      if (parts.length === 0) return undefined;
+      parts.pop();
+    } else if (part !== "." && part !== "") parts.push(part);
+  }
+  return parts.join("/");
+}
+
+/** The entries of one text, with `-r` includes inlined in place. */
+function expand(
+  source: RequirementSource,
+  text: string,
+  file: string | undefined,
+  includes: ReadonlyMap<string, string>,
+  stack: readonly string[],
+  diagnostics: Diagnostic[],
+): Entry[] {
+  const entries: Entry[] = [];
+  for (const line of logicalLines(text)) {
+    const at = file ? `${file}:${line.line} (${source.from})` : source.from;
+    const entry: Entry = { kind: "requirement", text: line.text, at, source };
+    const option = parseOption(line.text);
+    if (option?.kind === "constraint") {
+      diagnostics.push(error(codes.INVALID_REQUIREMENT, source.from,
+        `${show(line.text)} (${at}) names a constraints file, which the image cannot read: generated requirements files are installed before the sources are copied. Write its pins into the requirements instead.`));
+    } else if (option?.kind === "include" && !isUrl(option.value)) {
+      const path = includePath(option.value, file);
+      const included = path === undefined ? undefined : includes.get(path);
+      if (path === undefined) {
+        diagnostics.push(error(codes.INVALID_PATH, source.from, `${show(line.text)} (${at}) includes a file outside the source root. Include files inside it.`));
+      } else if (stack.includes(path) || path === file) {
+        diagnostics.push(error(codes.INVALID_REQUIREMENT, source.from, `${show(line.text)} (${at}) includes ${show(path)}, which includes it again. Remove one of the includes.`));
+      } else if (included === undefined) {
+        diagnostics.push(error(codes.FILE_NOT_FOUND, source.from,
+          `${show(line.text)} (${at}) includes ${show(path)}, which does not exist in the source root. Fix the path (it is relative to the including file).`));
+      } else {
+        entries.push(...expand(source, included, path, includes, file ? [...stack, file] : stack, diagnostics));
+      }
+    } else {
+      // Remote includes (`-r https://...`) are kept: pip fetches them during the build.
+      entries.push(option && option.kind !== "editable" ? { ...entry, kind: "option" } : entry);
+    }
+  }
+  return entries;
+}
+
+function isUrl(text: string): boolean {
+  return /^[A-Za-z][\w+.-]*:\/\//.test(text);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Requirements (PEP 508, plus pip's bare paths and URLs)
+
+type Clause = { op: string; version: string };
+
+type Named = {
+  kind: "named";
+  name: string;
+  display: string;
+  extras: string[];
+  clauses: Clause[];
+  /** The environment marker's text; valid, as parsing checked. */
+  marker?: string;
+  /** No marker and no per-requirement options: safe to merge into another line. */
+  plain: boolean;
+};
+
+type Requirement =
+  | Named
+  /** A remote URL (`name @ https://...`, VCS): cannot be compared statically. */
+  | { kind: "url" }
+  /** A local path or file URL: installed after the sources are copied. */
+  | { kind: "local"; location: string };
+
+const namePattern = /^[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?/;
+const extraPattern = new RegExp(`${namePattern.source}$`);
+const directReference = /^[A-Za-z0-9][\w.-]*\s*(\[[^\]]*\])?\s*@/;
+const archive = /\.(whl|tar\.gz|tgz|tar\.bz2|tbz|tar\.xz|txz|tar|zip)$/i;
+const fileUrl = /^(\w+\+)?file:/;
+const localPath = /^(\.|\/|~|[A-Za-z]:[\\/])/;
+
+/** pip: per-requirement options (`--hash=...`) start at the first word beginning with `-`. */
+function splitOptions(line: string): { requirement: string; options: boolean } {
+  const words = line.split(" ");
+  const cut = words.findIndex((word, i) => i > 0 && word.startsWith("-"));
+  return cut < 0 ? { requirement: line, options: false } : { requirement: words.slice(0, cut).join(" ").trim(), options: true };
+}
+
+/** A requirement, or why it is not one. */
+function parseRequirement(line: string): Requirement | string {
+  const editable = parseOption(line)?.kind === "editable";
+  const { requirement: text, options } = editable ? { requirement: parseOption(line)!.value, options: false } : splitOptions(line);
+
+  // pip's bare paths and URLs, optionally with `[extras]` and `; marker`.
+  const location = (isUrl(text) ? text.split(/\s+;/) : text.split(";"))[0]!.trim().replace(/\[[^\]]*\]$/, "");
+  const bare = !directReference.test(text) && (isUrl(location) || localPath.test(location) || archive.test(location) || location.includes("/"));
+  if (editable || bare) return isUrl(location) && !fileUrl.test(location) ? { kind: "url" } : { kind: "local", location };
+
+  const name = namePattern.exec(text)?.[0];
+  if (!name) return "it does not start with a project name";
+  let rest = text.slice(name.length).trimStart();
+  let extras: string[] = [];
+  if (rest.startsWith("[")) {
+    const end = rest.indexOf("]");
+    if (end < 0) return "its extras are missing a closing `]`";
+    extras = rest.slice(1, end).split(",").map((e) => e.trim()).filter((e) => e !== "");
+    const bad = extras.find((e) => !extraPattern.test(e));
+    if (bad !== undefined) return `${show(bad)} is not an extra name`;
+    rest = rest.slice(end + 1).trimStart();
+  }
+  if (rest.startsWith("@")) {
+    const [url = "", markerText] = rest.slice(1).trim().split(/\s+;\s*/, 2);
+    if (url === "" || /\s/.test(url)) return "a direct reference needs one URL after `@`";
+    const invalid = markerText === undefined ? undefined : checkMarker(markerText);
+    if (invalid) return invalid;
+    return fileUrl.test(url) || localPath.test(url) ? { kind: "local", location: url } : { kind: "url" };
+  }
+  const semicolon = rest.indexOf(";");
+  const specifiers = (semicolon < 0 ? rest : rest.slice(0, semicolon)).trim().replace(/^\((.*)\)$/, "$1");
+  const marker = semicolon < 0 ? undefined : rest.slice(semicolon + 1).trim();
+  const invalid = marker === undefined ? undefined : checkMarker(marker);
+  if (invalid) return invalid;
+  const clauses: Clause[] = [];
+  for (const part of specifiers === "" ? [] : specifiers.split(",")) {
+    const clause = parseClause(part.trim());
+    if (typeof clause === "string") return clause;
+    clauses.push(clause);
+  }
+  return { kind: "named", name: normalizeName(name), display: name, extras, clauses, ...(marker ? { marker } : {}), plain: !marker && !options };
+}
+
+function parseClause(text: string): Clause | string {
+  const match = /^(===|==|!=|<=|>=|~=|<|>)\s*(\S+)$/.exec(text);
+  if (!match) {
+    return /^=[^=]/.test(text)
+      ? `${show(text)} uses \`=\`, which is not a version operator (write \`==\`)`
+      : `${show(text)} is not a version specifier (an operator \`==\`, \`!=\`, \`<=\`, \`>=\`, \`<\`, \`>\`, \`~=\` or \`===\`, then a version)`;
+  }
+  const [, op = "", version = ""] = match;
+  if (op === "===") return { op, version };
+  const wildcard = version.endsWith(".*");
+  const parsed = parseVersion(wildcard ? version.slice(0, -2) : version);
+  if (!parsed) return `${show(version)} is not a PEP 440 version`;
+  if (wildcard && op !== "==" && op !== "!=") return `${show(op + version)}: only \`==\` and \`!=\` take a \`.*\` version`;
+  if (parsed.local && (wildcard || (op !== "==" && op !== "!="))) return `${show(op + version)}: a local version label (\`+...\`) is allowed only with \`==\` and \`!=\``;
+  if (op === "~=" && parsed.release.length < 2) return `${show(op + version)}: \`~=\` needs at least two release numbers, e.g. \`~=2.2\``;
+  return { op, version };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Version sets: unions of intervals, compared with PEP 440 ordering
+
+type Bound = { version: string; inclusive: boolean };
+/** Missing bounds are unbounded. */
+type Interval = { low?: Bound; high?: Bound };
+type VersionSet = Interval[];
+
+const everything: VersionSet = [{}];
+
+/** The lowest version that starts with `release`: `1.12` -> `1.12.dev0`. */
+function prefixStart(epoch: number, release: readonly number[]): string {
+  return `${epoch ? `${epoch}!` : ""}${release.join(".")}.dev0`;
+}
+
+/** Versions a clause allows, widened where PEP 440 has exceptions, so conflicts found are certain. */
+function clauseSet({ op, version }: Clause): VersionSet {
+  if (op === "===") return everything;
+  const wildcard = version.endsWith(".*");
+  const parsed = parseVersion(wildcard ? version.slice(0, -2) : version)!;
+  const point = parsed.public;
+  const prefix = (release: readonly number[]): Interval => {
+    const next = [...release.slice(0, -1), release[release.length - 1]! + 1];
+    return { low: { version: prefixStart(parsed.epoch, release), inclusive: true }, high: { version: prefixStart(parsed.epoch, next), inclusive: false } };
+  };
+  switch (op) {
+    case "==":
+      return [wildcard ? prefix(parsed.release) : { low: { version: point, inclusive: true }, high: { version: point, inclusive: true } }];
+    case "!=": {
+      if (parsed.local) return everything;
+      const hole = wildcard ? prefix(parsed.release) : { low: { version: point, inclusive: true }, high: { version: point, inclusive: true } };
+      return [{ high: { ...hole.low!, inclusive: false } }, { low: { ...hole.high!, inclusive: !hole.high!.inclusive } }];
+    }
+    case "~=":
+      return [{ low: { version: point, inclusive: true }, high: prefix(parsed.release.slice(0, -1)).high! }];
+    case "<":
+    case "<=":
+      return [{ high: { version: point, inclusive: op === "<=" } }];
+    default:
+      return [{ low: { version: point, inclusive: op === ">=" } }];
+  }
+}
+
+/** PEP 440 ordering of two versions. */
+type Order = (a: string, b: string) => number;
+
+/** The library parses both versions on every comparison; a resolve compares the same few often. */
+function memoizedOrder(): Order {
+  const known = new Map<string, number>();
+  return (a, b) => {
+    const key = `${a} ${b}`;
+    let result = known.get(key);
+    if (result === undefined) known.set(key, (result = compare(a, b)));
+    return result;
+  };
+}
+
+function intersect(a: VersionSet, b: VersionSet, compare: Order): VersionSet {
+  const out: VersionSet = [];
+  for (const x of a) {
+    for (const y of b) {
+      const low = tighter(x.low, y.low, 1, compare);
+      const high = tighter(x.high, y.high, -1, compare);
+      const order = low && high ? compare(low.version, high.version) : -1;
+      if (order < 0 || (order === 0 && low!.inclusive && high!.inclusive)) out.push({ ...(low ? { low } : {}), ...(high ? { high } : {}) });
+    }
+  }
+  return out;
+}
+
+/** The stricter of two bounds: the larger low bound (sign 1) or the smaller high bound (sign -1). */
+function tighter(a: Bound | undefined, b: Bound | undefined, sign: 1 | -1, compare: Order): Bound | undefined {
+  if (!a || !b) return a ?? b;
+  const order = compare(a.version, b.version) * sign;
+  if (order !== 0) return order > 0 ? a : b;
+  return { version: a.version, inclusive: a.inclusive && b.inclusive };
+}
+
+function requirementSet(requirement: Named, compare: Order): VersionSet {
+  return requirement.clauses.reduce((set, clause) => intersect(set, clauseSet(clause), compare), everything);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Conflicts
+
+/** One error per package whose applicable requirements no version satisfies together. */
+function findConflicts(entries: readonly Entry[], environment: MarkerEnvironment): Diagnostic[] {
+  const order = memoizedOrder();
+  // Exports repeat a few markers on many lines: evaluate each once.
+  const evaluated = new Map<string, boolean | undefined>();
+  const applies = (marker: string): boolean | undefined => {
+    if (!evaluated.has(marker)) evaluated.set(marker, evaluate(parseMarker(marker) as Marker, environment));
+    return evaluated.get(marker);
+  };
+  const byName = new Map<string, { entry: Entry; set: VersionSet }[]>();
+  for (const entry of entries) {
+    const requirement = entry.requirement;
+    if (requirement?.kind !== "named" || requirement.clauses.length === 0) continue;
+    if (requirement.marker && applies(requirement.marker) !== true) continue;
+    const list = byName.get(requirement.name) ?? [];
+    list.push({ entry, set: requirementSet(requirement, order) });
+    byName.set(requirement.name, list);
+  }
+  const diagnostics: Diagnostic[] = [];
+  for (const [name, list] of byName) {
+    let allowed = everything;
+    for (const [index, item] of list.entries()) {
+      allowed = intersect(allowed, item.set, order);
+      if (allowed.length > 0) continue;
+      // Name one earlier requirement that alone contradicts this one, else all earlier ones.
+      const earlier = list.slice(0, index);
+      const partner = earlier.find((other) => intersect(other.set, item.set, order).length === 0);
+      const involved = [...(partner ? [partner] : earlier), item].map(({ entry }) => `as ${show(splitOptions(entry.text).requirement)} by ${entry.at}`);
+      const last = involved.pop()!;
+      diagnostics.push(error(codes.REQUIREMENTS_CONFLICT, (partner ?? earlier[0]!).entry.source.from,
+        `${name} is required ${involved.join(", ")} and ${last}, and no version satisfies ${involved.length > 1 ? "all of them" : "both"}. Change or remove one of them.`));
+      break;
+    }
+  }
+  return diagnostics;
+}
+
+
+// ---------------------------------------------------------------------------------------------
+// Merging and the generated files
+
+/** Integration requirements are sets: sorted, so listing integrations in another order changes no file. */
+const unordered: ReadonlySet<RequirementsOrigin> = new Set(["integrations", "stack"]);
+
+type Line = {
+  text: string;
+  from: string[];
+  sortKey: string;
+  /** A plain requirement, merged with every later one of its package. */
+  named?: Named;
+  /** Another line folded into this one: print `named` instead of `text`. */
+  merged?: boolean;
+};
+type Draft = { options: Line[]; before: Line[]; after: Line[] };
+
+function buildFiles(entries: readonly Entry[]): ResolvedFile[] {
+  // One draft per origin, in the order of their first source.
+  const drafts = new Map<RequirementsOrigin, Draft>();
+  for (const { source, kind, text, at } of entries) {
+    const draft = drafts.get(source.origin) ?? { options: [], before: [], after: [] };
+    drafts.set(source.origin, draft);
+    if (kind === "option") addUnique(draft.options, text, at);
+  }
+  const options = new Map([...drafts].map(([origin, draft]) => [origin, draft.options.map((o) => o.text).join("\n")]));
+
+  // The first line of each package (or of each other line) holds the later ones of the same options.
+  const holders = new Map<string, { line: Line; origin: RequirementsOrigin }>();
+  for (const { requirement, source, text, at } of entries) {
+    if (!requirement) continue;
+    const named = requirement.kind === "named" && requirement.plain ? requirement : undefined;
+    const key = named ? `name ${named.name}` : `line ${text}`;
+    const holder = holders.get(key);
+    if (holder && options.get(holder.origin) === options.get(source.origin)) {
+      if (named && holder.line.named) {
+        holder.line.named = merge(holder.line.named, named);
+        holder.line.merged ||= text !== holder.line.text;
+      }
+      if (!holder.line.from.includes(at)) holder.line.from.push(at);
+      continue;
+    }
+    const line: Line = { text, from: [at], sortKey: named?.name ?? text, ...(named ? { named } : {}) };
+    if (!holder) holders.set(key, { line, origin: source.origin });
+    const draft = drafts.get(source.origin)!;
+    (requirement.kind === "local" ? draft.after : draft.before).push(line);
+  }
+
+  const files: ResolvedFile[] = [];
+  for (const afterSources of [false, true]) {
+    for (const [origin, draft] of drafts) {
+      const lines = afterSources ? draft.after : draft.before;
+      if (lines.length === 0) continue;
+      const ordered = unordered.has(origin) ? [...lines].sort((a, b) => compareText(a.sortKey, b.sortKey) || compareText(a.text, b.text)) : lines;
+      files.push({
+        origin,
+        afterSources,
+        lines: [...draft.options, ...ordered].map((line) => ({ text: line.merged ? formatNamed(line.named!) : line.text, from: line.from })),
+      });
+    }
+  }
+  return files;
+}
+
+function addUnique(lines: Line[], text: string, at: string): void {
+  const same = lines.find((line) => line.text === text);
+  if (same) same.from.push(at);
+  else lines.push({ text, from: [at], sortKey: text });
+}
+
+/** Both requirements in one: extras and clauses of both, each once, in order. */
+function merge(a: Named, b: Named): Named {
+  const extras = [...a.extras];
+  for (const extra of b.extras) {
+    if (!extras.some((e) => normalizeName(e) === normalizeName(extra))) extras.push(extra);
+  }
+  const clauses = [...a.clauses];
+  for (const clause of b.clauses) {
+    if (!clauses.some((c) => c.op === clause.op && c.version === clause.version)) clauses.push(clause);
+  }
+  return { ...a, extras, clauses };
+}
+
+function formatNamed(requirement: Named): string {
+  const extras = requirement.extras.length > 0 ? `[${requirement.extras.join(",")}]` : "";
+  return `${requirement.display}${extras}${requirement.clauses.map((c) => c.op + c.version).join(",")}`;
+}
+
+function compareText(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Markers (PEP 508), evaluated for the target with three values: true, false, unknown
+
+type Operand = { variable: string } | { literal: string };
+type Marker = { op: "and" | "or"; left: Marker; right: Marker } | { left: Operand; op: string; right: Operand };
+type MarkerEnvironment = Record<string, string | undefined> & { python_version: string };
+
+/** Older spellings that pip still accepts. */
+const aliases: Record<string, string> = {
+  "os.name": "os_name",
+  "sys.platform": "sys_platform",
+  "platform.version": "platform_version",
+  "platform.machine": "platform_machine",
+  "platform.python_implementation": "platform_python_implementation",
+  python_implementation: "platform_python_implementation",
+};
+
+const variables = new Set([
+  "python_version", "python_full_version", "os_name", "sys_platform", "platform_release", "platform_system",
+  "platform_version", "platform_machine", "platform_python_implementation", "implementation_name",
+  "implementation_version", "extra",
+]);
+
+/** `uname -m` of each Docker architecture (and variant). */
+const machines: Record<string, string> = {
+  amd64: "x86_64", arm64: "aarch64", "arm/v6": "armv6l", "arm/v7": "armv7l", arm: "armv7l", "386": "i686",
+  ppc64le: "ppc64le", s390x: "s390x", riscv64: "riscv64", mips64le: "mips64",
+};
+
+/**
+ * What is known about the image. Unknown (undefined): the patch version of Python, the kernel,
+ * and the interpreter implementation (the parent image may hold PyPy). `extra` is empty, as pip
+ * evaluates requirements-file markers.
+ */
+function markerEnvironment({ pythonVersion, platform }: RequirementTarget): MarkerEnvironment {
+  const windows = platform.os === "windows";
+  const arch = platform.variant ? `${platform.architecture}/${platform.variant}` : platform.architecture;
+  return {
+    python_version: pythonVersion,
+    os_name: windows ? "nt" : "posix",
+    sys_platform: windows ? "win32" : "linux",
+    platform_system: windows ? "Windows" : "Linux",
+    platform_machine: windows ? platform.architecture.toUpperCase() : (machines[arch] ?? machines[platform.architecture]),
+    extra: "",
+  };
+}
+
+/** Why a marker is not one, or undefined when it is. */
+function checkMarker(text: string): string | undefined {
+  const marker = parseMarker(text);
+  return typeof marker === "string" ? marker : undefined;
+}
+
+/** A marker, or why it is not one. */
+function parseMarker(text: string): Marker | string {
+  const tokens = text.match(/\s*('[^']*'|"[^"]*"|===|==|!=|<=|>=|~=|<|>|\(|\)|[A-Za-z_][\w.]*|\S)/g)?.map((t) => t.trim()) ?? [];
+  let position = 0;
+  const peek = () => tokens[position];
+  const fail = (what: string) => `the marker ${show(text.trim())} ${what}`;
+
+  const operand = (): Operand | string => {
+    const token = peek();
+    if (token === undefined) return fail("ends too early");
+    position++;
+    if (/^['"]/.test(token)) return { literal: token.slice(1, -1) };
+    const variable = aliases[token] ?? token;
+    return variables.has(variable) ? { variable } : fail(`uses ${show(token)}, which is not a marker variable`);
+  };
+  const comparison = (): Marker | string => {
+    if (peek() === "(") {
+      position++;
+      const inner = or();
+      if (typeof inner === "string") return inner;
+      if (tokens[position++] !== ")") return fail("is missing a `)`");
+      return inner;
+    }
+    const left = operand();
+    if (typeof left === "string") return left;
+    let op = tokens[position++] ?? "";
+    if (op === "not" && peek() === "in") op = `not ${tokens[position++]}`;
+    if (!/^(===|==|!=|<=|>=|~=|<|>|in|not in)$/.test(op)) return fail(`has ${show(op)} where a comparison operator belongs`);
+    const right = operand();
+    return typeof right === "string" ? right : { left, op, right };
+  };
+  const chain = (keyword: "and" | "or", next: () => Marker | string) => (): Marker | string => {
+    let left = next();
+    while (typeof left !== "string" && peek() === keyword) {
+      position++;
+      const right = next();
+      if (typeof right === "string") return right;
+      left = { op: keyword, left, right };
+    }
+    return left;
+  };
+  const and = chain("and", comparison);
+  const or = chain("or", and);
+  const marker = or();
+  if (typeof marker !== "string" && position < tokens.length) return fail(`has ${show(tokens[position])} where none belongs`);
+  return marker;
+}
+
+function evaluate(marker: Marker, environment: MarkerEnvironment): boolean | undefined {
+  if (marker.op === "and" || marker.op === "or") {
+    const { left, right } = marker as Extract<Marker, { op: "and" | "or" }>;
+    const a = evaluate(left, environment);
+    const b = evaluate(right, environment);
+    if (marker.op === "and") return a === false || b === false ? false : a === true && b === true ? true : undefined;
+    return a === true || b === true ? true : a === false && b === false ? false : undefined;
+  }
+  const { left, op, right } = marker as Extract<Marker, { left: Operand; right: Operand }>;
+  const full = [left, right].some((o) => "variable" in o && o.variable === "python_full_version");
+  if (full) {
+    // Decidable for ordering against every patch release of the target's X.Y alike.
+    if (!/^[<>]=?$/.test(op)) return undefined;
+    const results = ["0", "999"].map((patch) => compareMarker(left, op, right, { ...environment, python_full_version: `${environment.python_version}.${patch}` }));
+    return results[0] === results[1] ? results[0] : undefined;
+  }
+  return compareMarker(left, op, right, environment);
+}
+
+function compareMarker(left: Operand, op: string, right: Operand, environment: MarkerEnvironment): boolean | undefined {
+  const value = (o: Operand) => ("literal" in o ? o.literal : environment[o.variable]);
+  const a = value(left);
+  const b = value(right);
+  if (a === undefined || b === undefined) return undefined;
+  if (op === "in") return b.includes(a);
+  if (op === "not in") return !b.includes(a);
+  // PEP 508: compare as PEP 440 versions when both sides are, else as strings.
+  if (parseVersion(a) && validRange(`${op}${b}`)) return satisfies(a, `${op}${b}`, { prereleases: true });
+  switch (op) {
+    case "==": return a === b;
+    case "!=": return a !== b;
+    case "<": return a < b;
+    case "<=": return a <= b;
+    case ">": return a > b;
+    case ">=": return a >= b;
+    default: return undefined;
+  }
+}

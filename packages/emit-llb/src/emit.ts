@@ -1,0 +1,83 @@
+/**
+ * The LLB backend: an image plan in, `llb.pb`, `llb.json` and `image-config.json` out.
+ */
+import { codes, error, type Artifacts, type EmitOptions, type ImagePlan } from "@dockwright/core";
+import { match } from "ts-pattern";
+import { formatJson, toGoJson, type JsonObject } from "./codec.js";
+import type { Op, OpMetadata } from "./schema.js";
+import { lowerImage, type State } from "./lower.js";
+import { buildOrderNote, frontendNote } from "./notes.js";
+
+/** One op as `buildctl debug dump-llb` prints it (BuildKit v0.11 field names). */
+export type DumpLlbOp = { Op: JsonObject; Digest: string; OpMetadata: JsonObject };
+/** The ops of a definition, in `def` order. */
+export type DumpLlbJson = DumpLlbOp[];
+
+/**
+ * Prints an image as LLB. The generated files are part of the output too: the build reads them
+ * from the image's folder as the local source `generated`. Options: none yet (`mode` is ignored:
+ * LLB always has cache mounts).
+ */
+export function emitLlb(image: ImagePlan, _options: EmitOptions = {}): Artifacts {
+  if (image.skipBuild) return { files: [], diagnostics: [] };
+  return match(image.parent)
+    .with({ kind: "dockerfile" }, (parent) => ({
+      files: [{ path: "BUILD-WITH-FRONTEND.txt", contents: frontendNote(image, parent) }],
+      diagnostics: [],
+    }))
+    .with({ kind: "image" }, (parent) => build(image, parent.ref))
+    .with({ kind: "plan" }, (parent) => {
+      const artifacts = build(image, parent.tag);
+      if (artifacts.files.length > 0) artifacts.files.push({ path: "BUILD-ORDER.txt", contents: buildOrderNote(image, parent) });
+      return artifacts;
+    })
+    .exhaustive();
+}
+
+function build(image: ImagePlan, parentRef: string): Artifacts {
+  const { graph, state } = lowerImage(image, parentRef);
+  if (!state.root) {
+    return {
+      files: [],
+      diagnostics: [error(codes.INVALID_CONFIG, `images.${image.key}`,
+        "the image is `scratch` with no file system change; raw LLB cannot describe an empty build. Add a layer or use another parent.")],
+    };
+  }
+  const definition = graph.close(state.root);
+  return {
+    files: [
+      { path: "llb.pb", contents: definition },
+      { path: "llb.json", contents: formatJson(graph.vertices.map(dumpOp)) },
+      { path: "image-config.json", contents: formatJson(imageConfig(image, state)) },
+      ...image.context.generated,
+    ],
+    diagnostics: [],
+  };
+}
+
+/** One op as dump-llb prints it; an op without metadata prints `{"caps": null}`, as in Go. */
+export function dumpOp({ op, digest, metadata }: { op: Op; digest: string; metadata: OpMetadata | undefined }): DumpLlbOp {
+  return { Op: toGoJson("Op", op), Digest: digest, OpMetadata: toGoJson("OpMetadata", metadata ?? {}) };
+}
+
+/**
+ * The OCI image config BuildKit's exporters take as `containerimage.config` (they add rootfs and
+ * history). The parent's config is unknown to raw LLB, so Env starts from BuildKit's default PATH.
+ */
+function imageConfig(image: ImagePlan, state: State): JsonObject {
+  const { os, architecture, variant } = image.platform;
+  const { entrypoint, cmd, labels } = image.config;
+  return {
+    architecture,
+    os,
+    ...(variant ? { variant } : {}),
+    config: {
+      ...(state.user ? { User: state.user } : {}),
+      Env: state.env.map(([name, value]) => `${name}=${value}`),
+      ...(entrypoint ? { Entrypoint: entrypoint } : {}),
+      ...(cmd ? { Cmd: cmd } : {}),
+      WorkingDir: state.cwd,
+      ...(labels.length > 0 ? { Labels: Object.fromEntries(labels) } : {}),
+    },
+  };
+}

@@ -1,0 +1,3 @@
+export { emitLlb, type DumpLlbJson, type DumpLlbOp } from "./emit.js";
+export { decodeDefinition, LlbDecodeError } from "./decode.js";
+export { formatJson, type JsonValue, type JsonObject } from "./codec.js";

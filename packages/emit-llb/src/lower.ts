@@ -1,0 +1,201 @@
+/**
+ * Lowering of an image plan to an LLB graph, one handler per layer kind, each doing what BuildKit's
+ * Dockerfile frontend does for the matching instruction (see the facts' lowering table).
+ */
+import { commandsFor, sha256, type ImagePlan, type Layer } from "@dockwright/core";
+import { match, P } from "ts-pattern";
+import { compareUtf8 } from "./codec.js";
+import { Graph } from "./graph.js";
+import { goJsonStrings, ignorePattern, literalPattern, normalizeImageRef, normalizePath } from "./normalize.js";
+import { cacheSharing, mountType, type ChownOpt, type FileAction, type Input, type Mount, type Op, type OpMetadata, type Platform, type UserOpt } from "./schema.js";
+
+/** BuildKit's default PATH, which its Dockerfile frontend uses when the parent's config is unknown. */
+const defaultPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+
+/** What later ops inherit, as a Dockerfile stage carries it from instruction to instruction. */
+export type State = {
+  /** The filesystem so far; undefined = scratch. */
+  root: Input | undefined;
+  env: [name: string, value: string][];
+  cwd: string;
+  user: string;
+};
+
+type Lowered = { graph: Graph; state: State };
+
+type Context = { image: ImagePlan; graph: Graph; platform: Platform; locals: Map<string, Input> };
+
+/** Local sources, as `buildctl build --local NAME=DIR` must provide them. */
+const localNames = { context: "context", generated: "generated" } as const;
+
+/**
+ * Lowers the layers of an image that starts from `parentRef` (a registry reference, or "scratch").
+ */
+export function lowerImage(image: ImagePlan, parentRef: string): Lowered {
+  const { os, architecture, variant } = image.platform;
+  const ctx: Context = {
+    image,
+    graph: new Graph(),
+    platform: { OS: os, Architecture: architecture, ...(variant ? { Variant: variant } : {}) },
+    locals: new Map(),
+  };
+  let state: State = {
+    root: parentRef === "scratch" ? undefined : imageSource(ctx, parentRef),
+    // Raw LLB does not see the parent's config: start from BuildKit's default, as its frontend does.
+    env: os === "windows" ? [] : [["PATH", defaultPath]],
+    cwd: "/",
+    user: "",
+  };
+  for (const layer of image.layers) state = lowerLayer(ctx, state, layer);
+  return { graph: ctx.graph, state };
+}
+
+function lowerLayer(ctx: Context, state: State, layer: Layer): State {
+  return match(layer)
+    .with({ kind: "workdir" }, ({ path }) => workdir(ctx, state, path))
+    .with({ kind: "env" }, ({ vars }) => ({ ...state, env: vars.reduce(setEnv, state.env) }))
+    .with({ kind: "user" }, ({ name }) => ({ ...state, user: name }))
+    .with({ kind: P.union("apt", "installer", "run") }, (l) => run(ctx, state, l))
+    .with({ kind: "requirements" }, (l) => {
+      const from = local(ctx, localNames.generated);
+      return run(ctx, copy(ctx, state, from, `/${l.file}`, l.dest, undefined, `COPY ${l.file} ${l.dest}`), l);
+    })
+    .with({ kind: "sources" }, ({ chown }) => {
+      const dest = normalizePath(state.cwd, "./", true);
+      const name = `COPY ${chown ? `--chown=${chown} ` : ""}. ${dest}`;
+      return copy(ctx, state, local(ctx, localNames.context), "/", dest, chown, name);
+    })
+    .exhaustive();
+}
+
+/** ENV: a later value of a name replaces the earlier one and moves to the end, as in BuildKit. */
+function setEnv(env: State["env"], [name, value]: [string, string]): State["env"] {
+  return [...env.filter(([n]) => n !== name), [name, value]];
+}
+
+function metadata(name: string, ...caps: string[]): OpMetadata {
+  return { description: { "llb.customname": name }, caps: Object.fromEntries(caps.map((c) => [c, true])) };
+}
+
+function imageSource(ctx: Context, ref: string): Input {
+  const name = normalizeImageRef(ref);
+  const op: Op = { source: { identifier: `docker-image://${name}` }, platform: ctx.platform, constraints: {} };
+  return ctx.graph.add(op, metadata(`FROM ${name}`, "source.image"));
+}
+
+/**
+ * A local source, added where first used. `local.unique` is random in the Go client; here it is
+ * derived from the image, the source name and what the source will hold, so two builds that share
+ * an op digest (and so, on a shared daemon, the running op) also share the files.
+ */
+function local(ctx: Context, name: string): Input {
+  const known = ctx.locals.get(name);
+  if (known) return known;
+  const { image } = ctx;
+  const attrs: Record<string, string> = { "local.sharedkeyhint": name };
+  const caps = ["source.local", "source.local.unique", "source.local.sharedkeyhint"];
+  let content: unknown;
+  if (name === localNames.context) {
+    const excludes = image.context.dockerignore.map(ignorePattern).filter((p) => p !== "");
+    if (excludes.length > 0) {
+      attrs["local.excludepatterns"] = goJsonStrings(excludes);
+      caps.push("source.local.excludepatterns");
+    }
+    content = [excludes, image.context.sources?.digest ?? null];
+  } else {
+    // Only the files the build copies, so the folder they sit in may hold other files.
+    const files = [...new Set(image.layers.flatMap((l) => (l.kind === "requirements" ? [l.file] : [])))].sort();
+    attrs["local.includepattern"] = goJsonStrings(files.map(literalPattern));
+    caps.push("source.local.includepatterns");
+    content = files.map((path) => [path, image.context.generated.find((g) => g.path === path)?.contents ?? null]);
+  }
+  attrs["local.unique"] = sha256(JSON.stringify([image.key, name, content])).slice(7, 39);
+  const label = name === localNames.context ? "build context" : "generated files";
+  const input = ctx.graph.add({ source: { identifier: `local://${name}`, attrs }, constraints: {} }, metadata(`[internal] load ${label}`, ...caps));
+  ctx.locals.set(name, input);
+  return input;
+}
+
+function workdir(ctx: Context, state: State, path: string): State {
+  const cwd = normalizePath(state.cwd, path);
+  if (cwd === "/") return { ...state, cwd };
+  const action: FileAction = {
+    input: state.root ? 0 : -1,
+    secondaryInput: -1,
+    output: 0,
+    mkdir: { path: cwd, mode: 0o755, makeParents: true, ...owner(state.user, state.root), timestamp: -1 },
+  };
+  return { ...state, cwd, root: fileOp(ctx, state.root ? [state.root] : [], action, `WORKDIR ${cwd}`) };
+}
+
+/** COPY from a local source, with the flags the Dockerfile frontend sets on COPY. */
+function copy(ctx: Context, state: State, from: Input, src: string, dest: string, chown: string | undefined, name: string): State {
+  const inputs = state.root ? [state.root, from] : [from];
+  const action: FileAction = {
+    input: state.root ? 0 : -1,
+    secondaryInput: inputs.length - 1,
+    output: 0,
+    copy: {
+      src: normalizePath("/", src),
+      dest: normalizePath(state.cwd, dest, true),
+      ...owner(chown, state.root),
+      mode: -1,
+      followSymlink: true,
+      dirCopyContents: true,
+      createDestPath: true,
+      allowWildcard: true,
+      allowEmptyWildcard: true,
+      timestamp: -1,
+    },
+  };
+  return { ...state, root: fileOp(ctx, inputs, action, name) };
+}
+
+function fileOp(ctx: Context, inputs: Input[], action: FileAction, name: string): Input {
+  const op: Op = { inputs, file: { actions: [action] }, platform: ctx.platform, constraints: {} };
+  return ctx.graph.add(op, metadata(name, "file.base"));
+}
+
+/** `--chown=user[:group]` as the Go client parses it: numbers (and `root`) by ID, names looked up in `root`. */
+function owner(spec: string | undefined, root: Input | undefined): { owner?: ChownOpt } {
+  if (!spec) return {};
+  const one = (part: string): UserOpt => {
+    if (part === "root" || part === "") return { byID: 0 };
+    const id = /^[+-]?\d+$/.test(part) ? Number(part) : NaN;
+    if (id >= -(2 ** 31) && id < 2 ** 31) return { byID: id >>> 0 };
+    return { byName: { name: part, input: root ? 0 : -1 } };
+  };
+  const [user, group] = spec.split(/:(.*)/s);
+  return { owner: { user: one(user!), ...(group !== undefined ? { group: one(group) } : {}) } };
+}
+
+/** RUN: an exec op over the current root, with the layer's cache mounts. */
+function run(ctx: Context, state: State, layer: Extract<Layer, { kind: "apt" | "installer" | "requirements" | "run" }>): State {
+  const spec = commandsFor(layer, { cacheMounts: true });
+  const caches: Mount[] = spec.cacheMounts.map((m) => ({
+    input: -1,
+    dest: m.target,
+    output: -1,
+    mountType: mountType.cache,
+    cacheOpt: { ID: m.id, sharing: cacheSharing[m.sharing] },
+  }));
+  // Mounts sorted by destination, as the Go client sorts them; "/" sorts first.
+  const mounts = [{ input: state.root ? 0 : -1, dest: "/", output: 0 }, ...caches.sort((a, b) => compareUtf8(a.dest!, b.dest!))];
+  const op: Op = {
+    inputs: state.root ? [state.root] : [],
+    exec: {
+      meta: {
+        args: ["/bin/sh", "-c", spec.shell],
+        env: state.env.map(([name, value]) => `${name}=${value}`),
+        cwd: state.cwd,
+        user: state.user,
+        removeMountStubsRecursive: true,
+      },
+      mounts,
+    },
+    platform: ctx.platform,
+    constraints: {},
+  };
+  const caps = ["exec.meta.base", ...(state.root ? ["exec.mount.bind"] : []), ...(caches.length > 0 ? ["exec.mount.cache", "exec.mount.cache.sharing"] : [])];
+  return { ...state, root: ctx.graph.add(op, metadata(`RUN ${spec.shell}`, ...caps)) };
+}

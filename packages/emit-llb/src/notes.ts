@@ -1,0 +1,64 @@
+/**
+ * Plain-text notes for the images raw LLB cannot build alone: what to build first, and how to build
+ * a user Dockerfile.
+ */
+import { shellJoin, type ImagePlan, type ParentImage } from "@dockwright/core";
+import { normalizeImageRef } from "./normalize.js";
+
+/** The note beside an image whose parent is another image of the plan. */
+export function buildOrderNote(image: ImagePlan, parent: Extract<ParentImage, { kind: "plan" }>): string {
+  return [
+    `Build order: ${image.tag} starts from docker-image://${normalizeImageRef(parent.tag)},`,
+    `the image "${parent.key}" of the same plan (folder ../${parent.key}/). Build and push that image`,
+    "first: BuildKit pulls the parent of an LLB build from its registry (so the tag must name one).",
+    "`dockwright build` builds a plan's images in this order (buildOrder in ../plan.json).",
+    "",
+  ].join("\n");
+}
+
+type DockerfileParent = Extract<ParentImage, { kind: "dockerfile" }>;
+
+/** ZenML build options (docker-py names) that have a Dockerfile frontend option. */
+const frontendOptions: Record<string, (value: unknown) => string[]> = {
+  buildargs: (value) => entries(value).flatMap(([k, v]) => ["--opt", `build-arg:${k}=${v}`]),
+  labels: (value) => entries(value).flatMap(([k, v]) => ["--opt", `label:${k}=${v}`]),
+  target: (value) => ["--opt", `target=${String(value)}`],
+};
+
+function entries(value: unknown): [string, string][] {
+  return value && typeof value === "object" ? Object.entries(value).map(([k, v]) => [k, String(v)]) : [];
+}
+
+/** The note that stands in for llb.pb when an image is a user Dockerfile built as is. */
+export function frontendNote(image: ImagePlan, parent: DockerfileParent): string {
+  const slash = parent.path.lastIndexOf("/");
+  const { os, architecture, variant } = image.platform;
+  const options = Object.entries(parent.buildOptions);
+  const untranslated = options.map(([key]) => key).filter((key) => !frontendOptions[key]);
+  const argv = [
+    "--frontend", "dockerfile.v0",
+    "--local", `context=${parent.contextRoot ?? "EMPTY_DIR"}`,
+    "--local", `dockerfile=${slash === -1 ? "." : parent.path.slice(0, slash) || "/"}`,
+    "--opt", `filename=${parent.path.slice(slash + 1)}`,
+    "--opt", `platform=${[os, architecture, variant].filter(Boolean).join("/")}`,
+    ...options.flatMap(([key, value]) => frontendOptions[key]?.(value) ?? []),
+    "--output", `type=image,name=${image.tag},push=true`,
+  ];
+  // One flag and its value per line.
+  const lines = ["buildctl build"];
+  for (let i = 0; i < argv.length; i += 2) lines.push(`  ${shellJoin(argv.slice(i, i + 2))}`);
+  return [
+    `${image.tag} is the user Dockerfile ${parent.path}, built as is. A Dockerfile needs BuildKit's`,
+    "Dockerfile frontend (raw LLB cannot express it), so there is no llb.pb here. From the source root:",
+    "",
+    ...lines.map((line, i) => `  ${line}${i < lines.length - 1 ? " \\" : ""}`),
+    "",
+    ...(parent.contextRoot === undefined ? ["EMPTY_DIR: an empty directory (the build context is only the Dockerfile)."] : []),
+    ...(parent.dockerignore !== undefined
+      ? [`BuildKit does not read ${parent.dockerignore}: copy it to ${parent.path}.dockerignore first.`]
+      : []),
+    ...(untranslated.length > 0 ? [`Build options to pass by hand: ${untranslated.join(", ")}.`] : []),
+    "push=true: images built on top of this one pull it from its registry.",
+    "",
+  ].join("\n");
+}

@@ -1,0 +1,163 @@
+import { chmod, mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Compiler, formatDiagnostic, type LocalEnvironmentRequest, type LocalEnvironmentResult } from "@dockwright/core";
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { memoryHost } from "../../../test/support/memory-host.ts";
+import { localEnv, type LocalEnvOptions } from "./index.js";
+
+let root: string;
+let bin: string;
+let empty: string;
+const originalPath = process.env.PATH;
+
+/** Stand-ins for pip, poetry and uv: each prints where it ran and with which arguments. */
+const scripts: Record<string, string> = {
+  "fake-python": `if [ "$*" = "-m pip freeze" ]; then printf 'numpy==1.26.4\\npandas==2.2.0\\n'; exit 0; fi
+echo "fake-python: unexpected arguments: $*" >&2; exit 64`,
+  poetry: `echo "# poetry in $(pwd): $*"; echo 'requests==2.31.0 ; python_version >= "3.8"'`,
+  uv: `if [ -n "$FAKE_UV_FAIL" ]; then echo "warning: resolving" >&2; echo "error: No \\\`project\\\` table found in: \\\`pyproject.toml\\\`" >&2; exit 2; fi
+echo "# uv in $(pwd): $*"; echo "httpx==0.27.0"`,
+  failing: `for i in 1 2 3 4 5 6 7; do echo "line $i" >&2; done; exit 3`,
+  slow: `sleep 30; echo never`,
+  "custom-export": `echo "# custom in $(pwd): $*"; echo "torch==2.1.0"`,
+};
+
+beforeAll(async () => {
+  root = await mkdtemp(join(tmpdir(), "dockwright-local-env-"));
+  bin = join(root, ".bin");
+  empty = join(root, ".empty");
+  await mkdir(bin);
+  await mkdir(empty);
+  await mkdir(join(root, "apps"));
+  await writeFile(join(root, "pyproject.toml"), "[project]\nname = 'demo'\n");
+  await writeFile(join(root, "apps", "pyproject.toml"), "[project]\nname = 'app'\n");
+  for (const [name, body] of Object.entries(scripts)) {
+    await writeFile(join(bin, name), `#!/bin/sh\n${body}\n`);
+    await chmod(join(bin, name), 0o755);
+  }
+  process.env.PATH = `${bin}:${originalPath}`;
+});
+
+afterAll(async () => {
+  process.env.PATH = originalPath;
+  await rm(root, { recursive: true, force: true });
+});
+
+function replicate(request: Omit<LocalEnvironmentRequest, "root" | "path">, options: LocalEnvOptions = {}): Promise<LocalEnvironmentResult | undefined> {
+  const compiler = new Compiler([localEnv({ python: join(bin, "fake-python"), ...options })]);
+  const path = request.kind === "replicate" ? "settings.docker.replicate_local_python_environment" : "settings.docker.pyproject_path";
+  return compiler.hooks.localEnvironment.promise({ ...request, root, path } as LocalEnvironmentRequest);
+}
+
+function messages(result: LocalEnvironmentResult | undefined): string[] {
+  return result && "diagnostics" in result ? result.diagnostics.map(formatDiagnostic) : [];
+}
+
+describe("replicate_local_python_environment", () => {
+  test("pip_freeze runs `-m pip freeze` with the interpreter the user names", async () => {
+    expect(await replicate({ kind: "replicate", method: "pip_freeze" })).toEqual({ requirements: "numpy==1.26.4\npandas==2.2.0\n" });
+  });
+
+  test("poetry_export runs poetry in the source root", async () => {
+    expect(await replicate({ kind: "replicate", method: "poetry_export" })).toEqual({
+      requirements: `# poetry in ${root}: export --format=requirements.txt\nrequests==2.31.0 ; python_version >= "3.8"\n`,
+    });
+  });
+
+  test("a custom command runs as given, without a shell", async () => {
+    expect(await replicate({ kind: "replicate", method: ["custom-export", "--extras=train", "$HOME;", "a b"] })).toEqual({
+      requirements: `# custom in ${root}: --extras=train $HOME; a b\ntorch==2.1.0\n`,
+    });
+  });
+
+  test("a failing command is named with its exit code and the last lines of its error output", async () => {
+    expect(messages(await replicate({ kind: "replicate", method: ["failing", "--flag"] }))).toEqual([
+      "error LOCAL_ENVIRONMENT_FAILED at settings.docker.replicate_local_python_environment: `failing --flag` exited with code 3, its error output ending in: line 3 | line 4 | line 5 | line 6 | line 7. Fix the command, or remove `replicate_local_python_environment`.",
+    ]);
+  });
+
+  test("a wrong interpreter is reported by pip's stand-in", async () => {
+    expect(messages(await replicate({ kind: "replicate", method: "pip_freeze" }, { python: join(bin, "failing") }))[0]).toContain(`\`${join(bin, "failing")} -m pip freeze\` exited with code 3`);
+  });
+
+  test("a missing tool is named as missing", async () => {
+    expect(messages(await replicate({ kind: "replicate", method: "pip_freeze" }, { python: "python-that-is-not-there" }))).toEqual([
+      'error LOCAL_ENVIRONMENT_FAILED at settings.docker.replicate_local_python_environment: "python-that-is-not-there" was not found (is it installed and on PATH?). Fix the command, or remove `replicate_local_python_environment`.',
+    ]);
+  });
+
+  test("a command that hangs is ended after the timeout, with everything it started", async () => {
+    const started = Date.now();
+    expect(messages(await replicate({ kind: "replicate", method: ["slow"] }, { timeout: 300 }))).toEqual([
+      "error LOCAL_ENVIRONMENT_FAILED at settings.docker.replicate_local_python_environment: `slow` did not finish within 0.3 s. Fix the command, or remove `replicate_local_python_environment`.",
+    ]);
+    expect(Date.now() - started).toBeLessThan(5_000);
+  });
+});
+
+describe("pyproject_path", () => {
+  test("pyproject_export_command gets the pyproject's directory for {directory}", async () => {
+    expect(await replicate({ kind: "pyproject", pyproject: "apps/pyproject.toml", command: ["custom-export", "--directory={directory}"] })).toEqual({
+      requirements: `# custom in ${root}: --directory=${join(root, "apps")}\ntorch==2.1.0\n`,
+    });
+  });
+
+  test("without a command, uv export comes first", async () => {
+    expect(await replicate({ kind: "pyproject", pyproject: "pyproject.toml" })).toEqual({
+      requirements: `# uv in ${root}: export --format=requirements-txt --directory ${root}\nhttpx==0.27.0\n`,
+    });
+  });
+
+  test("when uv export fails, poetry export is tried", async () => {
+    process.env.FAKE_UV_FAIL = "1";
+    try {
+      expect(await replicate({ kind: "pyproject", pyproject: "apps/pyproject.toml" })).toEqual({
+        requirements: `# poetry in ${root}: export --format=requirements.txt --directory ${join(root, "apps")}\nrequests==2.31.0 ; python_version >= "3.8"\n`,
+      });
+    } finally {
+      delete process.env.FAKE_UV_FAIL;
+    }
+  });
+
+  test("when neither works, both failures are named", async () => {
+    process.env.PATH = empty;
+    try {
+      expect(messages(await replicate({ kind: "pyproject", pyproject: "pyproject.toml" }))).toEqual([
+        'error LOCAL_ENVIRONMENT_FAILED at settings.docker.pyproject_path: the requirements of "pyproject.toml" could not be exported: "uv" was not found (is it installed and on PATH?); "poetry" was not found (is it installed and on PATH?). Install uv or poetry, or set `pyproject_export_command` to a command that prints the requirements.',
+      ]);
+    } finally {
+      process.env.PATH = `${bin}:${originalPath}`;
+    }
+  });
+
+  test("a pyproject outside the source root or missing is an error before anything runs", async () => {
+    expect(messages(await replicate({ kind: "pyproject", pyproject: "../elsewhere/pyproject.toml" }))).toEqual([
+      `error INVALID_PATH at settings.docker.pyproject_path: "../elsewhere/pyproject.toml" is outside the source root ${JSON.stringify(root)}. Use a pyproject.toml inside it.`,
+    ]);
+    expect(messages(await replicate({ kind: "pyproject", pyproject: "lib/pyproject.toml" }))).toEqual([
+      `error FILE_NOT_FOUND at settings.docker.pyproject_path: "lib/pyproject.toml" does not exist in the source root ${JSON.stringify(root)}. Fix the path (it is relative to the source root).`,
+    ]);
+  });
+});
+
+test("a compile writes the command's output as the local requirements file", async () => {
+  const compiler = new Compiler([localEnv({ python: join(bin, "fake-python") })]);
+  const result = await compiler.compile({
+    pipelineName: "training",
+    host: memoryHost({ "run.py": "print(1)\n" }, root),
+    config: { settings: { docker: { parent_image: "python:3.11-slim", replicate_local_python_environment: "pip_freeze" } } },
+  });
+  expect(result.diagnostics.filter((d) => d.severity === "error")).toEqual([]);
+  expect(result.plan?.images[0]?.context.generated).toContainEqual({ path: ".zenml_local_requirements", contents: "numpy==1.26.4\npandas==2.2.0\n" });
+});
+
+test("the real `python3 -m pip freeze` of this machine", async () => {
+  const compiler = new Compiler([localEnv()]);
+  const result = await compiler.hooks.localEnvironment.promise({ kind: "replicate", method: "pip_freeze", root, path: "settings.docker.replicate_local_python_environment" });
+  expect(messages(result)).toEqual([]);
+  const lines = result && "requirements" in result ? result.requirements.split("\n").filter((l) => l !== "") : [];
+  expect(lines.length).toBeGreaterThan(0);
+  // pip freeze prints pins, direct references and editable installs.
+  for (const line of lines) expect(line).toMatch(/^([A-Za-z0-9][\w.-]*(==| @ )|-e |#)/);
+});

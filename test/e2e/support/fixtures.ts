@@ -1,0 +1,117 @@
+/** The end-to-end fixtures: compiling them, staging their contexts, reading back built images. */
+import { existsSync, readdirSync } from "node:fs";
+import { mkdir, mkdtemp, readFile, writeFile } from "node:fs/promises";
+import path from "node:path";
+import { formatDiagnostic, hasErrors, type BuildPlan, type ImagePlan } from "@dockwright/core";
+import { stageContext } from "@dockwright/context";
+import { buildCommand } from "../../../packages/cli/src/commands/build.ts";
+import type { Io } from "../../../packages/cli/src/io.ts";
+import { writePlan } from "../../../packages/cli/src/output.ts";
+import { compileConfig } from "../../../packages/cli/src/pipeline.ts";
+import { basePath } from "./base-image.ts";
+import { fileTree, textFiles, type ConfigView, type TreeEntry } from "./images.ts";
+import type { Env } from "./run.ts";
+
+export const fixturesDir = path.join(import.meta.dirname, "..", "fixtures");
+export const fixtureNames: string[] = readdirSync(fixturesDir).filter((name) => existsSync(path.join(fixturesDir, name, "run.yaml"))).sort();
+
+export type Fixture = {
+  name: string;
+  root: string;
+  config: string;
+  /** The one image the fixture builds. */
+  image: ImagePlan;
+  /** Its folder of build definitions (Dockerfile in buildkit mode, build.sh). */
+  folder: string;
+  /** Its staged build context. */
+  context: string;
+};
+
+/** Compiles a fixture through the CLI's pipeline and stages the context, in `scratch`. */
+export async function prepareFixture(name: string, scratch: string): Promise<Fixture> {
+  const dir = path.join(fixturesDir, name);
+  const root = existsSync(path.join(dir, "root")) ? path.join(dir, "root") : await mkdtemp(path.join(scratch, "empty-root-"));
+  const config = path.join(dir, "run.yaml");
+  const out = path.join(scratch, name, "out");
+  const result = await compileConfig({ configPath: config, out, root, pipeline: name });
+  if ("message" in result) throw new Error(result.message);
+  if (!result.plan || hasErrors(result.diagnostics)) throw new Error(result.diagnostics.map(formatDiagnostic).join("\n"));
+  await writePlan(result.compiler, result.plan, out, { backends: ["dockerfile", "buildah"], mode: "buildkit" });
+  const image = onlyImage(result.plan);
+  const context = path.join(scratch, name, "context");
+  await stageContext(root, image.context.sources ?? { entries: [] }, image.context.generated, context);
+  return { name, root, config, image, folder: path.join(out, image.key), context };
+}
+
+function onlyImage(plan: BuildPlan): ImagePlan {
+  const built = plan.images.filter((image) => !image.skipBuild);
+  if (built.length !== 1) throw new Error(`a fixture builds one image, this one ${built.length}`);
+  return built[0]!;
+}
+
+/** An ignore file that ignores nothing: the staged context is already filtered. */
+export async function neutralIgnoreFile(scratch: string): Promise<string> {
+  const file = path.join(scratch, "neutral.dockerignore");
+  await writeFile(file, "# the staged context is already filtered\n");
+  return file;
+}
+
+/** Runs `dockwright build` in-process; its exit code and what it printed. */
+export async function dockwrightBuild(args: string[], env: Env, cwd: string): Promise<{ code: number; stdout: string; stderr: string }> {
+  let stdout = "";
+  let stderr = "";
+  const io: Io = { cwd, env, stdout: (text) => (stdout += text), stderr: (text) => (stderr += text), stderrIsTTY: false };
+  const code = await buildCommand(args, io);
+  return { code, stdout, stderr };
+}
+
+/** What the tests compare between images built by different tools. */
+export type ImageView = {
+  config: ConfigView;
+  /** The work directory. */
+  app: TreeEntry[];
+  /** What the stand-in installers recorded: `calls` and `requirements/<n>-<file>`. */
+  records: Record<string, string>;
+  /** Debian packages the apt-get stand-in "installed". */
+  apt: string[];
+};
+
+export async function viewOf(config: ConfigView, root: string): Promise<ImageView> {
+  const apt = existsSync(path.join(root, "opt/apt")) ? (await fileTree(path.join(root, "opt/apt"))).slice(1).map((e) => e.path) : [];
+  return { config, app: await fileTree(path.join(root, "app")), records: await textFiles(path.join(root, "var/log/dockwright")), apt };
+}
+
+/** The config the plan asks for, on top of the base image's (PATH, CMD ["sh"]). */
+export function expectedConfig(image: ImagePlan): ConfigView {
+  const env = image.layers.flatMap((layer) => (layer.kind === "env" ? layer.vars.map(([k, v]) => `${k}=${v}`) : []));
+  const user = image.layers.flatMap((layer) => (layer.kind === "user" ? [layer.name] : [])).at(-1) ?? "";
+  const { entrypoint, cmd, labels } = image.config;
+  return {
+    Env: [`PATH=${basePath}`, ...env],
+    WorkingDir: "/app",
+    User: user,
+    Entrypoint: entrypoint ?? null,
+    // A Dockerfile's ENTRYPOINT drops the inherited CMD.
+    Cmd: cmd ?? (entrypoint ? null : ["sh"]),
+    Labels: Object.fromEntries(labels),
+  };
+}
+
+/** The requirements files the stand-ins must have recorded, numbered in install order. */
+export function expectedRequirements(image: ImagePlan): Record<string, string> {
+  const generated = new Map(image.context.generated.map((file) => [file.path, file.contents]));
+  const files = image.layers.flatMap((layer) => (layer.kind === "requirements" ? [layer] : []));
+  return Object.fromEntries(files.map((layer, i) => [`requirements/${i + 1}-${path.posix.basename(layer.dest)}`, generated.get(layer.file)!]));
+}
+
+/** Files and links of the staged context: what /app must hold, no more. */
+export async function stagedPaths(context: string): Promise<string[]> {
+  return (await fileTree(context)).filter((e) => e.type !== "dir").map((e) => e.path);
+}
+
+export async function writeText(file: string, text: string): Promise<void> {
+  await mkdir(path.dirname(file), { recursive: true });
+  await writeFile(file, text);
+}
+
+export { readFile };

@@ -34,9 +34,9 @@ export async function writePlan(compiler: Compiler, plan: BuildPlan, out: string
 
 /** The image as plan.json shows it: the IR, with the context summarized instead of listing every file. */
 export function imageSummary(image: ImagePlan): unknown {
-  const { key, tag, checksum, parent, platform, sources, skipBuild, reuse, layers, config, context } = image;
+  const { key, tag, checksum, parent, platform, sources, skipBuild, reuse, secrets, layers, config, context } = image;
   return {
-    key, tag, checksum, skipBuild, reuse, sources, platform,
+    key, tag, checksum, skipBuild, reuse, sources, platform, secrets,
     // The user Dockerfile's text is the image's Dockerfile; here its path is enough.
     parent: parent.kind === "dockerfile" ? { ...parent, dockerfile: undefined } : parent,
     layers,

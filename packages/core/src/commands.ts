@@ -2,8 +2,8 @@
  * Lowering of layers to the shell commands every backend runs, for a backend's capabilities.
  * One place builds every RUN line, so quoting and installer flags cannot drift between backends.
  */
-import type { CacheMount, Installer, Layer, RunSpec } from "./ir.js";
-import { shellJoin } from "./shell.js";
+import type { CacheMount, Installer, Layer, RunSpec, SecretMount } from "./ir.js";
+import { shellJoin, shellQuote } from "./shell.js";
 
 export type Capabilities = {
   /** BuildKit-style cache mounts (`RUN --mount=type=cache`). */
@@ -29,25 +29,28 @@ export function commandsFor(layer: CommandLayer, caps: Capabilities): RunSpec {
       const install = `apt-get update && DEBIAN_FRONTEND=noninteractive ${shellJoin(["apt-get", "install", "-y", "--no-install-recommends", ...layer.packages])}`;
       // With cache mounts the package lists live in the mount, not in the layer.
       return caps.cacheMounts
-        ? { shell: install, cacheMounts: aptCaches }
-        : { shell: `${install} && rm -rf /var/lib/apt/lists/*`, cacheMounts: [] };
+        ? { shell: install, cacheMounts: aptCaches, secrets: [] }
+        : { shell: `${install} && rm -rf /var/lib/apt/lists/*`, cacheMounts: [], secrets: [] };
     }
     case "installer":
-      return pipInstall(["pip", "install"], { tool: "pip", args: [], noCache: true }, [layer.tool], caps);
+      return pipInstall(["pip", "install"], { tool: "pip", args: [], noCache: true }, [layer.tool], layer.secrets, caps);
     case "requirements": {
       const command = layer.installer.tool === "uv" ? ["uv", "pip", "install", "--system"] : ["pip", "install"];
-      return pipInstall(command, layer.installer, ["-r", layer.dest], caps);
+      return pipInstall(command, layer.installer, ["-r", layer.dest], layer.secrets, caps);
     }
     case "run":
-      return { shell: layer.shell, cacheMounts: [] };
+      return { shell: layer.shell, cacheMounts: [], secrets: [] };
   }
 }
 
-function pipInstall(command: string[], installer: Installer, operands: string[], caps: Capabilities): RunSpec {
+function pipInstall(command: string[], installer: Installer, operands: string[], secrets: SecretMount[], caps: Capabilities): RunSpec {
   const useMount = installer.noCache && caps.cacheMounts;
   const flags = installer.noCache && !useMount ? ["--no-cache-dir", ...installer.args] : installer.args;
+  // A secret read into a variable of this one command: never in ENV, ARG or a layer.
+  const fromSecrets = secrets.flatMap((s) => (s.env ? [`${s.env}="$(cat ${shellQuote(s.target)})"`] : []));
   return {
-    shell: shellJoin([...command, ...flags, ...operands]),
+    shell: [...fromSecrets, shellJoin([...command, ...flags, ...operands])].join(" "),
     cacheMounts: useMount ? [installerCache[installer.tool]] : [],
+    secrets,
   };
 }

@@ -24,10 +24,10 @@ test("where each requirement came from, and what rebuilds when an input changes"
       { kind: "workdir", path: "/app" },
       { kind: "env", vars: [["MODE", "train"]] },
       { kind: "apt", packages: ["git"] },
-      { kind: "requirements", origin: "user", file: ".zenml_user_requirements", dest: "/app/.zenml_user_requirements", installer: pip },
-      { kind: "requirements", origin: "integrations", file: ".zenml_integration_requirements", dest: "/app/.zenml_integration_requirements", installer: pip },
+      { kind: "requirements", origin: "user", file: ".zenml_user_requirements", dest: "/app/.zenml_user_requirements", installer: pip, secrets: [] },
+      { kind: "requirements", origin: "integrations", file: ".zenml_integration_requirements", dest: "/app/.zenml_integration_requirements", installer: pip, secrets: [] },
       { kind: "sources" },
-      { kind: "requirements", origin: "user", file: ".zenml_user_path_requirements", dest: "/app/.zenml_user_path_requirements", installer: pip },
+      { kind: "requirements", origin: "user", file: ".zenml_user_path_requirements", dest: "/app/.zenml_user_path_requirements", installer: pip, secrets: [] },
       { kind: "user", name: "zenml" },
     ],
     config: { labels: [] },
@@ -35,6 +35,8 @@ test("where each requirement came from, and what rebuilds when an input changes"
     platform: { os: "linux", architecture: "amd64" },
     sources: { mode: "include" },
     skipBuild: false,
+    secrets: [],
+    reuse: false,
   };
   expect(explainImage(image, files)).toBe(`image pipeline: zenml:training-orchestrator
 layers, in build order:

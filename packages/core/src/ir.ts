@@ -31,6 +31,8 @@ export type ImagePlan = {
   sources: SourceDecision;
   /** The parent is used as is: nothing is built. */
   skipBuild: boolean;
+  /** Secrets the install layers mount; the builder supplies their values. */
+  secrets: BuildSecret[];
   /** An earlier build with the same checksum may stand in for this one (not `prevent_build_reuse`). */
   reuse: boolean;
 };
@@ -113,11 +115,23 @@ export type SourceDecision =
 /** A cache directory kept between builds (BuildKit cache mounts, Buildah `--mount=type=cache`). */
 export type CacheMount = { id: string; target: string; sharing: "shared" | "private" | "locked" };
 
+/** A secret file present for one command only, never in a layer. */
+export type SecretMount = {
+  id: string;
+  /** Absolute path of the file inside the build container. */
+  target: string;
+  /** Exposed to the command as this environment variable too (read from the file). */
+  env?: string;
+};
+
+/** Where a secret's value comes from when the image is built; only its name ever reaches an output. */
+export type BuildSecret = { id: string; source: { env: string } | { file: string } };
+
 /**
  * The command of a layer, as `commandsFor` lowers it for a backend's capabilities: one POSIX
  * shell command line, run by `/bin/sh -c` in every backend. Every value in it is already quoted.
  */
-export type RunSpec = { shell: string; cacheMounts: CacheMount[] };
+export type RunSpec = { shell: string; cacheMounts: CacheMount[]; secrets: SecretMount[] };
 
 /** How requirements are installed. */
 export type Installer = {
@@ -140,9 +154,9 @@ export type Layer =
   /** Debian packages, sorted and validated. */
   | { kind: "apt"; packages: string[] }
   /** Installs the Python package installer itself (uv), with pip. */
-  | { kind: "installer"; tool: "uv" }
+  | { kind: "installer"; tool: "uv"; secrets: SecretMount[] }
   /** Copies one generated requirements file (context path `file`) to `dest`, then installs it. */
-  | { kind: "requirements"; origin: RequirementsOrigin; file: string; dest: string; installer: Installer }
+  | { kind: "requirements"; origin: RequirementsOrigin; file: string; dest: string; installer: Installer; secrets: SecretMount[] }
   /** Copies the source files (the context snapshot) into the work directory. */
   | { kind: "sources"; chown?: string }
   /** A user shell command that needs the sources, e.g. `local_project_install_command`. */

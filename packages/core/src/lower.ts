@@ -7,6 +7,7 @@ import { canonicalJson, sha256 } from "./checksum.js";
 import { codes, error, show, warning, type Diagnostic } from "./diagnostics.js";
 import type { CompilerHooks, IntegrationQuery, StackComponent } from "./hooks.js";
 import type {
+  BuildSecret,
   ContextSnapshot,
   GeneratedFile,
   ImagePlan,
@@ -15,6 +16,7 @@ import type {
   ParentImage,
   Platform,
   RequirementsOrigin,
+  SecretMount,
   SourceDecision,
 } from "./ir.js";
 import { formatPath, type GivenSettings, type Settings } from "./settings.js";
@@ -23,6 +25,8 @@ import {
   checkEnvName,
   checkImageRef,
   checkInstallerArg,
+  checkMountTarget,
+  checkSecretId,
   checkPathSetting,
   checkShellCommand,
   checkSingleLine,
@@ -99,6 +103,11 @@ export async function planImage(request: ImageRequest): Promise<{ images: ImageP
     const upper = name.toUpperCase();
     out.add(checkEnvName(name, at("environment", name)));
     out.add(checkSingleLine(value, at("environment", name), "a Dockerfile ENV value"));
+    if (secretName.test(upper) && value !== "") {
+      out.add(warning(codes.SECRET_IN_ENVIRONMENT, at("environment", name),
+        `${upper} looks like a credential, and an environment value is stored in the image for anyone who pulls it. ` +
+          "Pass it as a build secret instead: `secrets: [{id, source_env, env}]` reaches only the install commands."));
+    }
     const earlier = seen.get(upper);
     if (earlier !== undefined) {
       out.add(error(codes.DUPLICATE_ENV_NAME, at("environment", name),
@@ -117,14 +126,15 @@ export async function planImage(request: ImageRequest): Promise<{ images: ImageP
   if (apt.length > 0) layers.push({ kind: "apt", packages: apt });
 
   const installer = installerOf(s, base, out);
+  const { secrets, mounts } = secretsOf(s, base, out);
   if (s.python_package_installer === "uv" && requirements.files.length > 0) {
-    layers.push({ kind: "installer", tool: "uv" });
+    layers.push({ kind: "installer", tool: "uv", secrets: mounts });
   }
   const generated: GeneratedFile[] = [];
   for (const { origin, contents } of requirements.files) {
     const file = requirementFiles[origin];
     generated.push({ path: file, contents });
-    layers.push({ kind: "requirements", origin, file, dest: `${workdir}/${file}`, installer });
+    layers.push({ kind: "requirements", origin, file, dest: `${workdir}/${file}`, installer, secrets: mounts });
   }
 
   const sources = await decideSources(request, out);
@@ -162,6 +172,7 @@ export async function planImage(request: ImageRequest): Promise<{ images: ImageP
     skipBuild: false,
     sources,
     dockerignore,
+    secrets,
     ...(snapshot ? { snapshot } : {}),
   });
   return { images: intermediate ? [intermediate, image] : [image], diagnostics: out.diagnostics };
@@ -236,6 +247,34 @@ function installerOf(s: Settings, base: string, out: Collector): Installer {
     else args.push(value === null ? `--${name}` : `--${name}=${value}`);
   }
   return { tool: s.python_package_installer, args, noCache };
+}
+
+/** Names of variables that usually hold credentials. */
+const secretName = /(^|_)(TOKEN|PASSWORD|PASSWD|SECRET|API_KEY|ACCESS_KEY|PRIVATE_KEY|SECRET_KEY|CREDENTIALS?)$/;
+
+function secretsOf(s: Settings, base: string, out: Collector): { secrets: BuildSecret[]; mounts: SecretMount[] } {
+  const secrets: BuildSecret[] = [];
+  const mounts: SecretMount[] = [];
+  const ids = new Set<string>();
+  s.secrets.forEach((secret, i) => {
+    const at = (key: string) => formatPath(base, ["secrets", i, key]);
+    const problems = [
+      checkSecretId(secret.id, at("id")),
+      ids.has(secret.id) ? error(codes.INVALID_VALUE, at("id"), `the secret id ${show(secret.id)} is used twice; give each secret its own id.`) : undefined,
+      (secret.source_env === undefined) === (secret.source_file === undefined)
+        ? error(codes.INVALID_VALUE, formatPath(base, ["secrets", i]), "a secret needs exactly one source: `source_env` (a variable of the building machine) or `source_file` (a file there).")
+        : undefined,
+      secret.source_env !== undefined ? checkEnvName(secret.source_env, at("source_env")) : undefined,
+      secret.source_file !== undefined ? checkPathSetting(secret.source_file, at("source_file"), "a secret file") : undefined,
+      secret.env !== undefined ? checkEnvName(secret.env, at("env")) : undefined,
+      secret.target !== undefined ? checkMountTarget(secret.target, at("target")) : undefined,
+    ].filter((d) => d !== undefined);
+    ids.add(secret.id);
+    if (problems.length > 0) return void out.diagnostics.push(...problems);
+    secrets.push({ id: secret.id, source: secret.source_env !== undefined ? { env: secret.source_env } : { file: secret.source_file! } });
+    mounts.push({ id: secret.id, target: secret.target ?? `/run/secrets/${secret.id}`, ...(secret.env ? { env: secret.env } : {}) });
+  });
+  return { secrets, mounts };
 }
 
 type Requirements = { files: { origin: RequirementsOrigin; contents: string }[]; apt: string[] };
@@ -389,6 +428,7 @@ type ImageParts = {
   skipBuild: boolean;
   sources: SourceDecision;
   dockerignore?: string[];
+  secrets?: BuildSecret[];
   snapshot?: ContextSnapshot;
   /** Checksum of the parent when it is another image of the plan. */
   parentChecksum?: string;
@@ -410,6 +450,7 @@ function finish(request: ImageRequest, parts: ImageParts): ImagePlan {
     platform: request.platform,
     sources: parts.sources,
     skipBuild: parts.skipBuild,
+    secrets: parts.secrets ?? [],
     reuse: !request.settings.prevent_build_reuse,
   };
   return { ...image, checksum: checksum(request.given, image, parts.parentChecksum) };
@@ -434,5 +475,6 @@ function checksum(given: GivenSettings, image: Omit<ImagePlan, "checksum">, pare
     sources: image.context.sources?.digest ?? null,
     sourceMode: image.sources.mode,
     skipBuild: image.skipBuild,
+    secrets: image.secrets,
   }));
 }

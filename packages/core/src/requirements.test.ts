@@ -1,7 +1,7 @@
 import { describe, expect, test } from "vitest";
 import { commandsFor } from "./commands.js";
 import { formatDiagnostic } from "./diagnostics.js";
-import type { RequirementsOrigin } from "./ir.js";
+import type { Layer, RequirementsOrigin } from "./ir.js";
 import { loadIncludes, normalizeName, resolveRequirements, type RequirementSource, type RequirementTarget } from "./requirements.js";
 
 const linux311: RequirementTarget = { pythonVersion: "3.11", platform: { os: "linux", architecture: "amd64" } };
@@ -9,7 +9,7 @@ const linux311: RequirementTarget = { pythonVersion: "3.11", platform: { os: "li
 const user = (text: string, index = 0): RequirementSource => ({ origin: "user", text, from: `settings.docker.requirements[${index}]` });
 const userFile = (file: string, text: string): RequirementSource => ({ origin: "user", text, from: "settings.docker.requirements", file });
 const integration = (name: string, ...requirements: string[]): RequirementSource => ({ origin: "integrations", text: requirements.join("\n"), from: `integration ${name}` });
-const source = (origin: RequirementsOrigin, text: string, from = origin): RequirementSource => ({ origin, text, from });
+const source = (origin: RequirementsOrigin, text: string, from: string = origin): RequirementSource => ({ origin, text, from });
 
 function resolve(sources: RequirementSource[], target = linux311, includes = new Map<string, string>()) {
   const result = resolveRequirements(sources, target, includes);
@@ -270,7 +270,14 @@ describe("local paths", () => {
 });
 
 test("installer flags reach the command as separate words", () => {
-  const layer = { kind: "requirements", origin: "user", file: ".zenml_user_requirements", dest: "/app/.zenml_user_requirements", installer: { tool: "pip", args: ["--default-timeout=60", "--no-deps"], noCache: true } } as const;
+  const layer: Extract<Layer, { kind: "requirements" }> = {
+    kind: "requirements",
+    origin: "user",
+    file: ".zenml_user_requirements",
+    dest: "/app/.zenml_user_requirements",
+    installer: { tool: "pip", args: ["--default-timeout=60", "--no-deps"], noCache: true },
+    secrets: [],
+  };
   expect(commandsFor(layer, { cacheMounts: false }).shell).toBe("pip install --no-cache-dir --default-timeout=60 --no-deps -r /app/.zenml_user_requirements");
   expect(commandsFor({ ...layer, installer: { tool: "uv", args: ["--index-strategy=unsafe-best-match"], noCache: false } }, { cacheMounts: true }).shell).toBe(
     "uv pip install --system --index-strategy=unsafe-best-match -r /app/.zenml_user_requirements",

@@ -22,7 +22,7 @@
  * - Includes are inlined: the generated file is copied alone, so `-r other.txt` would not be
  *   found in the image.
  */
-import { compare, explain as parseVersion, satisfies, validRange } from "@renovatebot/pep440";
+import { compare, explain as parseVersion, satisfies, validRange, type Pep440Version } from "@renovatebot/pep440";
 import { codes, error, show, warning, type Diagnostic } from "./diagnostics.js";
 import type { Platform, RequirementsOrigin } from "./ir.js";
 
@@ -221,7 +221,8 @@ function isUrl(text: string): boolean {
 // ---------------------------------------------------------------------------------------------
 // Requirements (PEP 508, plus pip's bare paths and URLs)
 
-type Clause = { op: string; version: string };
+/** A version specifier clause and the versions it allows. */
+type Clause = { op: string; version: string; allowed: VersionSet };
 
 type Named = {
   kind: "named";
@@ -307,14 +308,14 @@ function parseClause(text: string): Clause | string {
       : `${show(text)} is not a version specifier (an operator \`==\`, \`!=\`, \`<=\`, \`>=\`, \`<\`, \`>\`, \`~=\` or \`===\`, then a version)`;
   }
   const [, op = "", version = ""] = match;
-  if (op === "===") return { op, version };
+  if (op === "===") return { op, version, allowed: everything };
   const wildcard = version.endsWith(".*");
   const parsed = parseVersion(wildcard ? version.slice(0, -2) : version);
   if (!parsed) return `${show(version)} is not a PEP 440 version`;
   if (wildcard && op !== "==" && op !== "!=") return `${show(op + version)}: only \`==\` and \`!=\` take a \`.*\` version`;
   if (parsed.local && (wildcard || (op !== "==" && op !== "!="))) return `${show(op + version)}: a local version label (\`+...\`) is allowed only with \`==\` and \`!=\``;
   if (op === "~=" && parsed.release.length < 2) return `${show(op + version)}: \`~=\` needs at least two release numbers, e.g. \`~=2.2\``;
-  return { op, version };
+  return { op, version, allowed: clauseSet(op, wildcard, parsed) };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -333,10 +334,7 @@ function prefixStart(epoch: number, release: readonly number[]): string {
 }
 
 /** Versions a clause allows, widened where PEP 440 has exceptions, so conflicts found are certain. */
-function clauseSet({ op, version }: Clause): VersionSet {
-  if (op === "===") return everything;
-  const wildcard = version.endsWith(".*");
-  const parsed = parseVersion(wildcard ? version.slice(0, -2) : version)!;
+function clauseSet(op: string, wildcard: boolean, parsed: Pep440Version): VersionSet {
   const point = parsed.public;
   const prefix = (release: readonly number[]): Interval => {
     const next = [...release.slice(0, -1), release[release.length - 1]! + 1];
@@ -396,7 +394,7 @@ function tighter(a: Bound | undefined, b: Bound | undefined, sign: 1 | -1, compa
 }
 
 function requirementSet(requirement: Named, compare: Order): VersionSet {
-  return requirement.clauses.reduce((set, clause) => intersect(set, clauseSet(clause), compare), everything);
+  return requirement.clauses.reduce((set, clause) => intersect(set, clause.allowed, compare), everything);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -12,6 +12,14 @@ const buildConfig = z.strictObject({
   dockerignore: z.string().optional(),
 });
 
+const secret = z.strictObject({
+  id: z.string(),
+  source_env: z.string().optional(),
+  source_file: z.string().optional(),
+  env: z.string().optional(),
+  target: z.string().optional(),
+});
+
 const sourceFiles = z.enum(["include", "download_or_include", "download", "ignore"]);
 const installerArg = z.union([z.string(), z.number(), z.boolean(), z.null()]);
 const envValue = z.union([z.string(), z.number(), z.boolean()]);
@@ -44,6 +52,8 @@ const dockerSettingsSchema = z.strictObject({
   allow_including_files_in_images: z.boolean().optional(),
   allow_download_from_code_repository: z.boolean().optional(),
   allow_download_from_artifact_store: z.boolean().optional(),
+  // Beyond the reference system: credentials for package installs, never stored in the image.
+  secrets: z.array(secret).optional(),
   // Older generation, migrated below.
   source_files: sourceFiles.optional(),
   copy_files: z.boolean().optional(),
@@ -91,6 +101,7 @@ const expects: Record<string, string> = {
   allow_including_files_in_images: "true or false",
   allow_download_from_code_repository: "true or false",
   allow_download_from_artifact_store: "true or false",
+  secrets: "a list of `{id, source_env or source_file, env, target}`: build secrets for requirements installs",
   source_files: "`include`, `download_or_include`, `download` or `ignore`",
   copy_files: "true or false",
   copy_global_config: "true or false",
@@ -127,7 +138,11 @@ export type GivenSettings = {
   allow_including_files_in_images?: boolean;
   allow_download_from_code_repository?: boolean;
   allow_download_from_artifact_store?: boolean;
+  secrets?: SecretSetting[];
 };
+
+/** A build secret: where its value comes from at build time, and how an install sees it. */
+export type SecretSetting = { id: string; source_env?: string; source_file?: string; env?: string; target?: string };
 
 export type BuildConfig = { build_options?: Record<string, unknown>; dockerignore?: string };
 export type LocalEnvironmentMethod = "pip_freeze" | "poetry_export" | string[];
@@ -214,7 +229,7 @@ function zodIssueDiagnostics(issue: z.core.$ZodIssue, raw: unknown, base: string
   if (issue.code === "unrecognized_keys") {
     const parentPath = issue.path;
     const known =
-      parentPath.length === 0 ? settingsKeys : Object.keys(buildConfig.shape);
+      parentPath.length === 0 ? settingsKeys : parentPath[0] === "secrets" ? Object.keys(secret.shape) : Object.keys(buildConfig.shape);
     return issue.keys.map((key) => {
       const hint = didYouMean(key, known);
       return error(
@@ -407,6 +422,7 @@ export function withDefaults(given: GivenSettings): Settings {
     allow_including_files_in_images: given.allow_including_files_in_images ?? true,
     allow_download_from_code_repository: given.allow_download_from_code_repository ?? true,
     allow_download_from_artifact_store: given.allow_download_from_artifact_store ?? true,
+    secrets: given.secrets ?? [],
   };
 }
 

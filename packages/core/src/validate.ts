@@ -93,3 +93,15 @@ export function checkPathSetting(value: string, path: string, what: string): Dia
   return error(codes.INVALID_PATH, path,
     `${show(value)} ${problem}; ${what} must be a path inside the source root (e.g. \`requirements.txt\`).`);
 }
+
+/** Secret ids as BuildKit, Buildah and LLB all accept them. */
+export function checkSecretId(id: string, path: string): Diagnostic | undefined {
+  if (/^[A-Za-z0-9_.-]{1,64}$/.test(id)) return undefined;
+  return error(codes.INVALID_VALUE, path, `${show(id)} is not a secret id: use up to 64 letters, digits, \`_\`, \`.\` and \`-\`.`);
+}
+
+/** An absolute path inside the build container, safe in a mount option list (no `,` or `=`). */
+export function checkMountTarget(target: string, path: string): Diagnostic | undefined {
+  if (/^\/[A-Za-z0-9_./-]*$/.test(target) && !target.split("/").includes("..")) return undefined;
+  return error(codes.INVALID_PATH, path, `${show(target)} is not a mount path: write an absolute path of letters, digits, \`_\`, \`.\`, \`-\` and \`/\`, e.g. \`/root/.netrc\`.`);
+}

@@ -17,6 +17,8 @@ function image(layers: Layer[], extra: Partial<ImagePlan> = {}): ImagePlan {
     platform: { os: "linux", architecture: "amd64" },
     sources: { mode: "include" },
     skipBuild: false,
+    secrets: [],
+    reuse: true,
     ...extra,
   };
 }
@@ -58,8 +60,8 @@ describe("emitDockerfile", () => {
     const plan = image([
       { kind: "env", vars: [["A", "1"]] },
       { kind: "apt", packages: ["curl", "git"] },
-      { kind: "installer", tool: "uv" },
-      { kind: "requirements", origin: "user", file: ".zenml_user_requirements", dest: "/app/.zenml_user_requirements", installer },
+      { kind: "installer", tool: "uv", secrets: [] },
+      { kind: "requirements", origin: "user", file: ".zenml_user_requirements", dest: "/app/.zenml_user_requirements", installer, secrets: [] },
       { kind: "sources", chown: "zenml" },
       { kind: "run", purpose: "local_project_install_command", shell: "pip install -e ." },
       { kind: "user", name: "zenml" },
@@ -71,7 +73,7 @@ describe("emitDockerfile", () => {
   it("buildkit mode uses cache mounts instead of --no-cache-dir; plain mode has no BuildKit syntax", () => {
     const plan = image([
       { kind: "apt", packages: ["git"] },
-      { kind: "requirements", origin: "user", file: ".zenml_user_requirements", dest: "/app/.zenml_user_requirements", installer },
+      { kind: "requirements", origin: "user", file: ".zenml_user_requirements", dest: "/app/.zenml_user_requirements", installer, secrets: [] },
     ]);
     const buildkit = dockerfileOf(plan);
     expect(buildkit).toContain("RUN --mount=type=cache,id=pip-cache,target=/root/.cache/pip,sharing=shared pip install --default-timeout=60 -r /app/.zenml_user_requirements");
@@ -81,6 +83,21 @@ describe("emitDockerfile", () => {
     expect(plain).not.toContain("--mount");
     expect(plain).toContain("RUN pip install --no-cache-dir --default-timeout=60 -r /app/.zenml_user_requirements");
     expect(plain).toContain("apt-get install -y --no-install-recommends git && rm -rf /var/lib/apt/lists/*");
+  });
+
+  it("mounts secrets for the one install that needs them, and refuses them in plain mode", () => {
+    const secret = { id: "pypi", target: "/run/secrets/pypi", env: "PIP_INDEX_URL" };
+    const plan = image(
+      [{ kind: "requirements", origin: "user", file: ".zenml_user_requirements", dest: "/app/.zenml_user_requirements", installer, secrets: [secret] }],
+      { secrets: [{ id: "pypi", source: { env: "PRIVATE_INDEX" } }] },
+    );
+    expect(dockerfileOf(plan)).toContain(
+      'RUN --mount=type=cache,id=pip-cache,target=/root/.cache/pip,sharing=shared --mount=type=secret,id=pypi,target=/run/secrets/pypi,required=true PIP_INDEX_URL="$(cat /run/secrets/pypi)" pip install',
+    );
+    expect(dockerfileOf(plan)).not.toMatch(/ARG|ENV/);
+    const plain = emitDockerfile(plan, { mode: "plain" });
+    expect(plain.files).toEqual([]);
+    expect(plain.diagnostics[0]).toMatchObject({ code: "UNSUPPORTED_BY_BACKEND", severity: "error" });
   });
 
   it("emits no syntax line unless asked", () => {

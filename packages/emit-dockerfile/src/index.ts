@@ -3,7 +3,7 @@
  * it lands. Two modes: `buildkit` (cache mounts) and `plain` (no BuildKit-only syntax, for
  * Kaniko and the legacy builder).
  */
-import { commandsFor, type Artifacts, type CacheMount, type ImagePlan, type Layer, type ParentImage } from "@dockwright/core";
+import { codes, commandsFor, error, type Artifacts, type CacheMount, type Diagnostic, type ImagePlan, type Layer, type ParentImage, type SecretMount } from "@dockwright/core";
 import { match } from "ts-pattern";
 
 export type DockerfileMode = "buildkit" | "plain";
@@ -22,6 +22,10 @@ export function emitDockerfile(image: ImagePlan, options: DockerfileOptions = {}
     return { files: [{ path: "Dockerfile", contents: image.parent.dockerfile }], diagnostics: [] };
   }
   const caps = { cacheMounts: (options.mode ?? "buildkit") === "buildkit" };
+  if (!caps.cacheMounts && image.secrets.length > 0) {
+    // Without secret mounts a credential would have to live in ARG or ENV, that is in the image.
+    return { files: [], diagnostics: [plainModeSecrets(image)] };
+  }
   const lines: string[] = [];
   if (options.syntax !== undefined) lines.push(`# syntax=${oneLine(options.syntax)}`);
   lines.push(`FROM ${fromRef(image.parent)}`);
@@ -51,7 +55,18 @@ function printLayer(layer: Layer, caps: { cacheMounts: boolean }): string {
 
 function run(layer: Parameters<typeof commandsFor>[0], caps: { cacheMounts: boolean }): string {
   const spec = commandsFor(layer, caps);
-  return `RUN ${spec.cacheMounts.map((m) => `${cacheMount(m)} `).join("")}${oneLine(spec.shell)}`;
+  const mounts = [...spec.cacheMounts.map(cacheMount), ...spec.secrets.map(secretMount)];
+  return `RUN ${mounts.map((m) => `${m} `).join("")}${oneLine(spec.shell)}`;
+}
+
+function secretMount({ id, target }: SecretMount): string {
+  return `--mount=type=secret,id=${id},target=${target},required=true`;
+}
+
+function plainModeSecrets(image: ImagePlan): Diagnostic {
+  return error(codes.UNSUPPORTED_BY_BACKEND, "secrets",
+    `the plain Dockerfile (for Kaniko and the legacy builder) cannot mount the build secrets ${image.secrets.map((s) => JSON.stringify(s.id)).join(", ")} ` +
+      "without storing them in the image. Use the BuildKit Dockerfile (--mode buildkit), the Buildah script or LLB, or remove `secrets`.");
 }
 
 function cacheMount({ id, target, sharing }: CacheMount): string {

@@ -2,22 +2,60 @@
  * Every diagnostic code has a case that provokes it, with the message checked. The table is typed
  * over all codes, so a new code without a case is a type error.
  */
+import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
 import { Compiler, codes, type CompileHost, type Diagnostic, type DiagnosticCode, type Plugin } from "@dockwright/core";
+import { localEnv } from "@dockwright/plugin-local-env";
 import { zenml } from "@dockwright/plugin-zenml";
-import { describe, expect, it } from "vitest";
+import { stringify } from "yaml";
+import { afterAll, describe, expect, it } from "vitest";
+import { compileConfig } from "../packages/cli/src/pipeline.ts";
 import { memoryHost } from "./support/memory-host.ts";
 
-type Case = { config: unknown; host?: CompileHost; plugins?: Plugin[]; platform?: string; expect: Partial<Diagnostic> };
+type Case = {
+  config: unknown;
+  host?: CompileHost;
+  plugins?: Plugin[];
+  platform?: string;
+  /** Compile through the CLI's pipeline with a real source root holding these files. */
+  files?: Record<string, string>;
+  expect: Partial<Diagnostic>;
+};
 
-async function diagnosticsOf({ config, host, plugins, platform }: Case): Promise<Diagnostic[]> {
+const scratch = await mkdtemp(path.join(tmpdir(), "dockwright-errors-"));
+afterAll(() => rm(scratch, { recursive: true, force: true }));
+
+async function diagnosticsOf({ config, host, plugins, platform, files }: Case): Promise<Diagnostic[]> {
+  if (files) {
+    const root = await mkdtemp(path.join(scratch, "root-"));
+    for (const [name, text] of Object.entries(files)) {
+      await mkdir(path.dirname(path.join(root, name)), { recursive: true });
+      await writeFile(path.join(root, name), text);
+    }
+    const configPath = `${root}.yaml`;
+    await writeFile(configPath, stringify(config));
+    const result = await compileConfig({ configPath, root, out: `${root}-out` });
+    if ("message" in result) throw new Error(result.message);
+    return result.diagnostics;
+  }
   const compiler = new Compiler(plugins ?? [zenml()]);
   const result = await compiler.compile({ config, pipelineName: "p", host: host ?? memoryHost(), ...(platform ? { platform } : {}) });
   return result.diagnostics;
 }
 
+const includeSources = { allow_including_files_in_images: true, allow_download_from_code_repository: false, allow_download_from_artifact_store: false };
+
+/** Codes that no compile can provoke, and the test that provokes each. */
+const provokedElsewhere = {
+  NO_SOURCE_ROOT: "packages/context/src/warnings.test.ts",
+  CONTEXT_UNREADABLE: "packages/context/src/walk.test.ts",
+  UNSUPPORTED_BY_BACKEND: "packages/emit-dockerfile/src/index.test.ts",
+} as const;
+
 const docker = (settings: unknown) => ({ settings: { docker: settings } });
 
-const cases: Record<Exclude<DiagnosticCode, "CONTEXT_WARNING">, Case> = {
+const cases: Record<Exclude<DiagnosticCode, keyof typeof provokedElsewhere>, Case> = {
   INVALID_CONFIG: {
     config: { steps: ["trainer"] },
     expect: { path: "steps", message: expect.stringContaining("A run configuration looks like") },
@@ -116,11 +154,42 @@ const cases: Record<Exclude<DiagnosticCode, "CONTEXT_WARNING">, Case> = {
     plugins: [{ name: "Old", core: "^0.0.1", apply() {} }],
     expect: {},
   },
+  INVALID_REQUIREMENT: {
+    config: docker({ requirements: ["torch=1.0"] }),
+    expect: { path: "settings.docker.requirements[0]", message: expect.stringContaining("uses `=`, which is not a version operator") },
+  },
+  REQUIREMENTS_CONFLICT: {
+    config: docker({ requirements: ["kubernetes==28.1.0"], required_integrations: ["kubernetes"] }),
+    expect: { path: "settings.docker.requirements[0]", message: expect.stringContaining("no version satisfies both") },
+  },
+  LOCAL_ENVIRONMENT_FAILED: {
+    config: docker({ replicate_local_python_environment: ["false"] }),
+    plugins: [zenml(), localEnv()],
+    host: memoryHost({}, tmpdir()),
+    expect: { path: "settings.docker.replicate_local_python_environment", message: expect.stringContaining("`false` exited with code 1") },
+  },
+  SECRET_IN_ENVIRONMENT: {
+    config: docker({ environment: { hf_token: "hf_abc" } }),
+    expect: { severity: "warning", path: "settings.docker.environment.hf_token", message: expect.stringContaining("`secrets: [{id, source_env, env}]`") },
+  },
+  INVALID_DOCKERIGNORE: {
+    config: docker({ parent_image: "python:3.11", ...includeSources }),
+    files: { ".dockerignore": "# fine\nsrc/[\n" },
+    expect: { message: expect.stringContaining("line 2 of") },
+  },
+  CONTEXT_WARNING: {
+    config: docker({ parent_image: "python:3.11", ...includeSources }),
+    files: { "app.py": "", ".env": "AWS_SECRET_ACCESS_KEY=x\n" },
+    expect: { severity: "warning", message: expect.stringContaining(".env") },
+  },
 };
 
 describe("every diagnostic code", () => {
-  it("has a case (CONTEXT_WARNING is the context package's, tested there)", () => {
-    expect(Object.keys(cases).sort()).toEqual(Object.values(codes).filter((c) => c !== "CONTEXT_WARNING").sort());
+  it("has a case here, or in the test named for it", async () => {
+    expect([...Object.keys(cases), ...Object.keys(provokedElsewhere)].sort()).toEqual(Object.values(codes).sort());
+    for (const [code, file] of Object.entries(provokedElsewhere)) {
+      expect(await readFile(path.join(import.meta.dirname, "..", file), "utf8"), file).toContain(code);
+    }
   });
 
   it.each(Object.entries(cases).filter(([code]) => code !== "PLUGIN_INCOMPATIBLE"))("%s", async (code, c) => {

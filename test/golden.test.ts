@@ -3,7 +3,7 @@
  * `options.json`) compiled through the CLI's pipeline; every output file is compared with
  * `expected/`, real files a reviewer reads. Update with `npx vitest run test/golden -u`.
  */
-import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
+import { cp, mkdtemp, readdir, readFile, rm } from "node:fs/promises";
 import { existsSync, readdirSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -26,7 +26,9 @@ async function compileCase(name: string) {
   const options: Options = existsSync(path.join(dir, "options.json"))
     ? JSON.parse(await readFile(path.join(dir, "options.json"), "utf8"))
     : {};
-  const root = existsSync(path.join(dir, "root")) ? path.join(dir, "root") : await mkdtemp(path.join(scratch, "root-"));
+  // A copy outside any git repository: what Dockwright's own checkout looks like must not change the output.
+  const root = await mkdtemp(path.join(scratch, "root-"));
+  if (existsSync(path.join(dir, "root"))) await cp(path.join(dir, "root"), root, { recursive: true, verbatimSymlinks: true });
   const out = path.join(scratch, name);
   const result = await compileConfig({ configPath: path.join(dir, "run.yaml"), root, out, pipeline: name, ...options });
   if ("message" in result) throw new Error(result.message);
@@ -44,8 +46,11 @@ async function filesUnder(dir: string, prefix = ""): Promise<string[]> {
   return nested.flat().sort();
 }
 
-/** Binary outputs are checked by their own tests, caches are no output; golden files are text a reviewer reads. */
-const textOutput = (file: string) => !file.endsWith(".pb") && !file.startsWith(".dockwright/");
+/**
+ * Binary outputs (LLB, code archives) are checked by their own tests, caches are no output;
+ * golden files are text a reviewer reads.
+ */
+const textOutput = (file: string) => !file.endsWith(".pb") && !file.endsWith(".tar.gz") && !file.startsWith(".dockwright/");
 
 describe.each(cases)("fixture %s", (name) => {
   const expected = path.join(fixtures, name, "expected");

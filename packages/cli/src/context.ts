@@ -48,5 +48,5 @@ export async function snapshotContext(request: SnapshotRequest): Promise<{ patte
 
 /** A path as a pattern that matches only itself. */
 function escapePattern(relative: string): string {
-  return relative.replace(/[*?[\]\\]/g, "\\$&");
+  return relative.replace(/[*?[\]\\^]/g, "\\$&");
 }

@@ -1,9 +1,10 @@
 /**
  * The file system side of a compile: reads files named by settings (never outside the source
- * root) and computes build contexts. Core asks; this answers.
+ * root), computes build contexts and writes the code archive. Core asks; this answers.
  */
-import { readFile, realpath, stat } from "node:fs/promises";
+import { mkdir, readFile, realpath, stat } from "node:fs/promises";
 import path from "node:path";
+import { writeCodeArchive } from "@dockwright/context";
 import { codes, DiagnosticError, error, type CompileHost } from "@dockwright/core";
 import { snapshotContext } from "./context.js";
 
@@ -17,6 +18,7 @@ export type HostOptions = {
 export async function nodeHost({ root, out }: HostOptions): Promise<CompileHost> {
   const realRoot = await realpath(root);
   const contexts = new Map<string, ReturnType<CompileHost["context"]>>();
+  let archive: ReturnType<NonNullable<CompileHost["codeArchive"]>> | undefined;
 
   /** The real path of a file a setting names, when it is inside the root. */
   async function resolveInside(file: string, settingPath: string): Promise<string | undefined> {
@@ -66,6 +68,17 @@ export async function nodeHost({ root, out }: HostOptions): Promise<CompileHost>
         contexts.set(key, pending);
       }
       return pending;
+    },
+    codeArchive() {
+      // One archive per compile, shared by every image whose code comes from the artifact store.
+      archive ??= (async () => {
+        await mkdir(out, { recursive: true });
+        const outInRoot = path.relative(realRoot, await realpath(out));
+        const inside = !outInRoot.startsWith("..") && !path.isAbsolute(outInRoot);
+        const { file, sha256, diagnostics } = await writeCodeArchive({ root: realRoot, out, exclude: inside ? [outInRoot.split(path.sep).join("/")] : [] });
+        return { path: path.relative(out, file).split(path.sep).join("/"), sha256, diagnostics };
+      })();
+      return archive;
     },
   };
 }

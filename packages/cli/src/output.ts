@@ -71,7 +71,8 @@ export function planSummary(plan: BuildPlan, built: ReadonlySet<string>): unknow
       folder: image.key,
       skipBuild: image.skipBuild,
       reusable: isReusable(image, built),
-      sources: image.sources.mode,
+      // The runtime reads where the code comes from here: repository URL and commit, or the archive.
+      sources: image.sources,
       ...(image.parent.kind === "plan" ? { after: image.parent.key } : {}),
     })),
     steps: plan.steps,

@@ -2,6 +2,8 @@
 import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { Compiler, type BuildPlan, type Diagnostic } from "@dockwright/core";
+import { git } from "@dockwright/plugin-git";
+import { localEnv } from "@dockwright/plugin-local-env";
 import { zenml } from "@dockwright/plugin-zenml";
 import { parse as parseYaml } from "yaml";
 import { registerBackends } from "./backends.js";
@@ -33,7 +35,12 @@ export async function compileConfig(options: CompileOptions): Promise<Compiled |
   }
   let compiler: Compiler;
   try {
-    compiler = new Compiler([zenml(options.zenmlVersion !== undefined ? { version: options.zenmlVersion } : {})]);
+    compiler = new Compiler([
+      zenml(options.zenmlVersion !== undefined ? { version: options.zenmlVersion } : {}),
+      localEnv(),
+      // The output folder may lie inside the repository; what it holds is no change to the code.
+      git({ exclude: [options.out] }),
+    ]);
   } catch (e) {
     return { message: (e as Error).message };
   }

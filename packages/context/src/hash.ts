@@ -35,11 +35,12 @@ export async function hashContext(walk: ContextWalk, options: HashOptions = {}):
   const entries: ContextEntry[] = [];
   let totalSize = 0;
   for (const entry of walk.entries) {
-    const hashed = entry.type === "file" ? hashEntry(walk.root, entry, buffer, cache, racyAfter) : snapshotEntry(entry);
+    const hashed = entry.type === "file" ? hashEntry(walk.root, entry, buffer, cache, racyAfter) : linkEntry(entry);
     if (!hashed) continue; // vanished since the walk, as BuildKit skips it
     entries.push(hashed);
     totalSize += hashed.size;
-    await pause(() => ({ files: entries.length, bytes: totalSize }));
+    const paused = pause(entries.length, totalSize);
+    if (paused) await paused;
   }
   if (cache) {
     const kept = new Set(walk.entries.map((e) => e.path));
@@ -48,23 +49,27 @@ export async function hashContext(walk: ContextWalk, options: HashOptions = {}):
   return { entries, digest: snapshotDigest(entries), totalSize };
 }
 
-/** The entry without its stat fields: what a snapshot carries. */
-function snapshotEntry({ path, type, size, mode, sha256, target }: WalkEntry): ContextEntry {
-  return { path, type, size, mode, ...(sha256 !== undefined ? { sha256 } : {}), ...(target !== undefined ? { target } : {}) };
+/** A file or link as a snapshot carries it: without the stat fields. */
+function fileEntry({ path, mode }: WalkEntry, size: number, sha256: string): ContextEntry {
+  return { path, type: "file", size, mode, sha256 };
+}
+
+function linkEntry({ path, mode, target }: WalkEntry): ContextEntry {
+  return { path, type: "symlink", size: 0, mode, target: target ?? "" };
 }
 
 function hashEntry(root: string, entry: WalkEntry, buffer: Buffer, cache: StatCache | undefined, racyAfter: number): ContextEntry | undefined {
   const cached = cache?.get(entry.path);
   if (cached && cached.size === entry.size && cached.mtimeMs === entry.mtimeMs && cached.ino === entry.ino) {
-    return snapshotEntry({ ...entry, sha256: cached.sha256 });
+    return fileEntry(entry, entry.size, cached.sha256);
   }
-  const result = hashFile(path.join(root, entry.path), entry.path, buffer);
+  const result = hashFile(`${root}/${entry.path}`, entry.path, buffer);
   if (!result) return undefined;
   // A size other than the walk's means the file is being written: hash what was read, cache nothing.
   if (cache && result.size === entry.size && entry.mtimeMs < racyAfter) {
     cache.set(entry.path, { size: entry.size, mtimeMs: entry.mtimeMs, ino: entry.ino, sha256: result.sha256 });
   }
-  return snapshotEntry({ ...entry, size: result.size, sha256: result.sha256 });
+  return fileEntry(entry, result.size, result.sha256);
 }
 
 /** sha256 of a file, read in chunks into one reused buffer; undefined when it vanished. */
@@ -98,12 +103,13 @@ function unreadableFile(rel: string, code: string): DiagnosticError {
 }
 
 /**
- * `sha256:<hex>` over the sorted entries: one JSON line each of path, type, mode, size and content
- * hash or link target. Nothing machine-specific (times, inodes, owners) goes in.
+ * `sha256:<hex>` over the sorted entries: path, type, mode, size and content hash or link target
+ * of each, every field ended by a NUL (which no path or link target can hold, so the encoding is
+ * unambiguous). Nothing machine-specific (times, inodes, owners) goes in.
  */
 export function snapshotDigest(entries: readonly ContextEntry[]): string {
   const hash = createHash("sha256");
-  for (const e of entries) hash.update(`${JSON.stringify([e.path, e.type, e.mode, e.size, e.sha256 ?? e.target ?? null])}\n`);
+  for (const e of entries) hash.update(`${e.path}\0${e.type}\0${e.mode}\0${e.size}\0${e.sha256 ?? e.target ?? ""}\0`);
   return `sha256:${hash.digest("hex")}`;
 }
 

@@ -9,5 +9,6 @@ export type { Pattern } from "./pattern.js";
 export { walkContext, type WalkOptions, type ContextWalk, type WalkEntry, type Progress } from "./walk.js";
 export { hashContext, snapshotDigest, loadStatCache, saveStatCache, type StatCache, type CachedHash, type HashOptions } from "./hash.js";
 export { writeContextTar } from "./tar.js";
+export { writeCodeArchive, type CodeArchive, type CodeArchiveOptions } from "./code-archive.js";
 export { stageContext } from "./stage.js";
 export { contextWarnings, formatBytes, type WarningOptions } from "./warnings.js";

@@ -16,18 +16,20 @@ export type Pattern = {
   readonly test: (path: string) => boolean;
 };
 
-/** A pattern Docker refuses; `reason` says why in a few words. */
+/** A pattern Docker refuses; the message says why, in Docker's words first. */
 export class PatternError extends Error {
-  readonly reason: string;
   constructor(reason: string) {
     super(`syntax error in pattern: ${reason}`);
-    this.reason = reason;
   }
 }
 
-/** Go's `strings.TrimSpace`: Unicode white space, which is not quite what `String.trim` removes. */
+// Go's unicode.IsSpace: not quite what String.trim removes (it keeps U+0085, drops U+FEFF).
+const space = "[\\t\\n\\v\\f\\r \\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]";
+const edgeSpace = new RegExp(`^${space}+|${space}+$`, "g");
+
+/** Go's `strings.TrimSpace`. */
 export function trimSpace(text: string): string {
-  return text.replace(/^[\t\n\v\f\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]+|[\t\n\v\f\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]+$/g, "");
+  return text.replace(edgeSpace, "");
 }
 
 /**
@@ -138,7 +140,7 @@ function compile(pattern: string): (path: string) => boolean {
   return (path) => regexp.test(path);
 }
 
-/** Go's Perl classes and control escapes that differ from JavaScript's or do not exist there. */
+/** Go's Perl classes and control escapes as JavaScript writes them (`\s` and `\a` differ). */
 const goEscapes: Record<string, { outside: string; inside?: string }> = {
   d: { outside: "\\d", inside: "\\d" }, // ASCII in both languages
   D: { outside: "\\D", inside: "\\D" },

@@ -57,7 +57,8 @@ export async function walkContext(root: string, options: WalkOptions = {}): Prom
   const pending: Dir[] = [{ rel: "" }];
   for (let dir = pending.pop(); dir; dir = pending.pop()) {
     readDir(absolute, dir, matcher, walk, pending);
-    await pause(() => ({ files: walk.entries.length, bytes: walk.totalSize }));
+    const paused = pause(walk.entries.length, walk.totalSize);
+    if (paused) await paused;
   }
   sortByPath(walk.entries);
   walk.special.sort(compareUtf8);
@@ -80,8 +81,8 @@ function readDir(root: string, dir: Dir, matcher: Matcher, walk: ContextWalk, pe
     const rel = dir.rel ? `${dir.rel}/${dirent.name}` : dirent.name;
     const state = matcher.match(rel, dir.state);
     const isDir = dirent.isDirectory();
-    const skip = state.excluded && (!isDir || matcher.canSkip(rel));
-    if (skip) continue;
+    // An excluded folder is still entered when an exception may re-include something inside.
+    if (state.excluded && (!isDir || matcher.canSkip(rel))) continue;
     const bad = badNames?.get(dirent.name);
     if (bad) throw nonUtf8("name", dir.rel ? `${dir.rel}/${showBytes(bad)}` : showBytes(bad));
     if (isDir) pending.push({ rel, state });
@@ -122,7 +123,7 @@ function record(absolute: string, rel: string, walk: ContextWalk): void {
     if (!isUtf8(target)) throw nonUtf8("link", `${rel} -> ${showBytes(target)}`);
     walk.entries.push({ path: rel, type: "symlink", size: 0, mode, target: target.toString("utf8"), mtimeMs: stat.mtimeMs, ino: stat.ino });
   } else if (!stat.isDirectory()) {
-    walk.special.push(rel); // a directory here replaced a file since it was listed: nothing to send
+    walk.special.push(rel); // a FIFO, socket or device (a folder here replaced a file since the listing)
   }
 }
 
@@ -153,14 +154,16 @@ function unreadable(rel: string, what: string, code: string): DiagnosticError {
 
 /**
  * A pause every 50 ms: calls `onProgress` and lets the event loop run. Shared with hashing.
- * Returns immediately between pauses, so the walk pays almost nothing for it.
+ * Between pauses it returns nothing, so the caller does not even await: `await` alone costs a
+ * microtask per file.
  */
-export function pacer(onProgress?: (progress: Progress) => void): (progress: () => Progress) => Promise<void> {
+export function pacer(onProgress?: (progress: Progress) => void): (files: number, bytes: number) => Promise<void> | undefined {
   let last = performance.now();
-  return async (progress) => {
-    if (performance.now() - last < 50) return;
-    onProgress?.(progress());
-    await new Promise((resolve) => setImmediate(resolve));
-    last = performance.now();
+  return (files, bytes) => {
+    if (performance.now() - last < 50) return undefined;
+    onProgress?.({ files, bytes });
+    return new Promise((resolve) => setImmediate(resolve)).then(() => {
+      last = performance.now();
+    });
   };
 }

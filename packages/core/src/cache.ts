@@ -23,12 +23,19 @@ export function cacheRecord(image: ImagePlan): CacheRecord {
   const parent = sha256(canonicalJson(image.parent));
   let chain = parent;
   const layers = image.layers.map((layer): LayerCacheKey => {
-    const instruction = sha256(canonicalJson(layer));
+    const instruction = sha256(canonicalJson(instructionOf(layer)));
     const inputs = layerInputs(image, layer);
     chain = sha256(`${chain}\n${instruction}\n${inputs ?? ""}`);
     return { kind: layer.kind, key: chain, instruction, inputs };
   });
   return { key: image.key, checksum: image.checksum, parent, layers };
+}
+
+/** What the builder sees of a layer: a requirements layer's lines are its file, an input. */
+function instructionOf(layer: Layer): unknown {
+  if (layer.kind !== "requirements") return layer;
+  const { lines: _, ...instruction } = layer;
+  return instruction;
 }
 
 function layerInputs(image: ImagePlan, layer: Layer): string | null {

@@ -12,7 +12,7 @@ import {
   show,
   type Diagnostic,
 } from "./diagnostics.js";
-import { createHooks, type Artifacts, type CompilerHooks, type EmitOptions, type Scope } from "./hooks.js";
+import { createHooks, type Artifacts, type CompilerHooks, type EmitOptions, type RepositoryState, type Scope } from "./hooks.js";
 import type { BuildPlan, ImagePlan, Platform } from "./ir.js";
 import { planImage, type CompileHost } from "./lower.js";
 import { parseRunConfig, checkName } from "./runconfig.js";
@@ -121,6 +121,8 @@ export class Compiler {
       if (scope.name !== undefined) steps[scope.name] = shared.key;
     }
 
+    let repository: Promise<RepositoryState | undefined> | undefined;
+    const askRepository = () => (repository ??= this.hooks.codeRepository.promise(request.host.root));
     const images: ImagePlan[] = [];
     for (const { key, base, given, name } of byKey.values()) {
       const settings = withDefaults(given);
@@ -141,6 +143,7 @@ export class Compiler {
         platform,
         ...(request.entrypoint ? { entrypoint: request.entrypoint } : {}),
         stack: config.stack,
+        repository: askRepository,
       });
       diagnostics.push(...planned.diagnostics);
       images.push(...planned.images.map((image) => this.hooks.plan.call(image)));

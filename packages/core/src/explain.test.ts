@@ -15,6 +15,8 @@ test("where each requirement came from, and what rebuilds when an input changes"
     { pythonVersion: "3.11", platform: { os: "linux", architecture: "amd64" } },
     new Map([["reqs/base.txt", "pandas==2.2.0\n"]]),
   );
+  const linesOf = (origin: string, afterSources: boolean) =>
+    files.find((f) => f.origin === origin && f.afterSources === afterSources)?.lines ?? [];
   const image: ImagePlan = {
     key: "pipeline",
     tag: "zenml:training-orchestrator",
@@ -24,10 +26,10 @@ test("where each requirement came from, and what rebuilds when an input changes"
       { kind: "workdir", path: "/app" },
       { kind: "env", vars: [["MODE", "train"]] },
       { kind: "apt", packages: ["git"] },
-      { kind: "requirements", origin: "user", file: ".zenml_user_requirements", dest: "/app/.zenml_user_requirements", installer: pip, secrets: [] },
-      { kind: "requirements", origin: "integrations", file: ".zenml_integration_requirements", dest: "/app/.zenml_integration_requirements", installer: pip, secrets: [] },
+      { kind: "requirements", origin: "user", file: ".zenml_user_requirements", dest: "/app/.zenml_user_requirements", installer: pip, secrets: [], lines: linesOf("user", false) },
+      { kind: "requirements", origin: "integrations", file: ".zenml_integration_requirements", dest: "/app/.zenml_integration_requirements", installer: pip, secrets: [], lines: linesOf("integrations", false) },
       { kind: "sources" },
-      { kind: "requirements", origin: "user", file: ".zenml_user_path_requirements", dest: "/app/.zenml_user_path_requirements", installer: pip, secrets: [] },
+      { kind: "requirements", origin: "user", file: ".zenml_user_path_requirements", dest: "/app/.zenml_user_path_requirements", installer: pip, secrets: [], lines: linesOf("user", true) },
       { kind: "user", name: "zenml" },
     ],
     config: { labels: [] },
@@ -38,7 +40,7 @@ test("where each requirement came from, and what rebuilds when an input changes"
     secrets: [],
     reuse: false,
   };
-  expect(explainImage(image, files)).toBe(`image pipeline: zenml:training-orchestrator
+  expect(explainImage(image)).toBe(`image pipeline: zenml:training-orchestrator
 layers, in build order:
   1. work directory /app
   2. environment MODE

@@ -4,13 +4,9 @@
  * rebuilds the first layer that uses it and every layer after it.
  */
 import type { ImagePlan, Layer } from "./ir.js";
-import type { ResolvedFile } from "./requirements.js";
 
-/**
- * The explanation as text. `requirements` are the resolver's files for this image (their lines
- * name where each requirement came from); without them requirement layers show no lines.
- */
-export function explainImage(image: ImagePlan, requirements: readonly ResolvedFile[] = []): string {
+/** The explanation as text: each layer, with where every requirement line came from. */
+export function explainImage(image: ImagePlan): string {
   const out = [`image ${image.key}: ${image.tag}`];
   if (image.skipBuild) return [...out, "  not built: the parent image is used as is", ""].join("\n");
 
@@ -19,16 +15,13 @@ export function explainImage(image: ImagePlan, requirements: readonly ResolvedFi
     if (!firstUse.has(input)) firstUse.set(input, layer);
   };
   out.push("layers, in build order:");
-  let sourcesCopied = false;
   image.layers.forEach((layer, index) => {
     const number = index + 1;
     out.push(`  ${number}. ${describe(layer)}`);
     inputsOf(layer).forEach((input) => use(input, number));
-    if (layer.kind === "sources") sourcesCopied = true;
     if (layer.kind !== "requirements") return;
-    const file = requirements.find((f) => f.origin === layer.origin && f.afterSources === sourcesCopied);
-    const width = Math.max(0, ...(file?.lines ?? []).map((line) => line.text.length));
-    for (const line of file?.lines ?? []) {
+    const width = Math.max(0, ...layer.lines.map((line) => line.text.length));
+    for (const line of layer.lines) {
       out.push(`       ${line.text.padEnd(width)}  <- ${line.from.join(", ")}`);
       line.from.forEach((from) => use(inputName(from), number));
     }

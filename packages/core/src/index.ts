@@ -8,3 +8,5 @@ export { canonicalJson, sha256 } from "./checksum.js";
 export { codes, error, warning, hasErrors, formatDiagnostic, DiagnosticError, type Diagnostic, type DiagnosticCode, type Severity } from "./diagnostics.js";
 export { settingsJsonSchema, type GivenSettings, type Settings, type LocalEnvironmentMethod } from "./settings.js";
 export { cacheRecord, explainRebuild, type CacheRecord, type LayerCacheKey, type Rebuild } from "./cache.js";
+export { resolveRequirements, normalizeName, type RequirementSource, type ResolvedFile } from "./requirements.js";
+export { explainImage } from "./explain.js";

@@ -145,6 +145,9 @@ export type Installer = {
   noCache: boolean;
 };
 
+/** A line of a generated requirements file and every place it came from. */
+export type RequirementLine = { text: string; from: string[] };
+
 export type RequirementsOrigin = "local" | "pyproject" | "user" | "integrations" | "stack";
 
 export type Layer =
@@ -155,8 +158,19 @@ export type Layer =
   | { kind: "apt"; packages: string[] }
   /** Installs the Python package installer itself (uv), with pip. */
   | { kind: "installer"; tool: "uv"; secrets: SecretMount[] }
-  /** Copies one generated requirements file (context path `file`) to `dest`, then installs it. */
-  | { kind: "requirements"; origin: RequirementsOrigin; file: string; dest: string; installer: Installer; secrets: SecretMount[] }
+  /**
+   * Copies one generated requirements file (context path `file`) to `dest`, then installs it.
+   * `lines` are the file's lines with where each came from (settings paths, integrations).
+   */
+  | {
+      kind: "requirements";
+      origin: RequirementsOrigin;
+      file: string;
+      dest: string;
+      installer: Installer;
+      secrets: SecretMount[];
+      lines: RequirementLine[];
+    }
   /** Copies the source files (the context snapshot) into the work directory. */
   | { kind: "sources"; chown?: string }
   /** A user shell command that needs the sources, e.g. `local_project_install_command`. */

@@ -5,7 +5,7 @@
  */
 import { canonicalJson, sha256 } from "./checksum.js";
 import { codes, error, show, warning, type Diagnostic } from "./diagnostics.js";
-import type { CompilerHooks, IntegrationQuery, StackComponent } from "./hooks.js";
+import type { CompilerHooks, IntegrationQuery, RepositoryState, StackComponent } from "./hooks.js";
 import type {
   BuildSecret,
   ContextSnapshot,
@@ -19,6 +19,7 @@ import type {
   SecretMount,
   SourceDecision,
 } from "./ir.js";
+import { loadIncludes, resolveRequirements, type RequirementSource, type ResolvedFile } from "./requirements.js";
 import { formatPath, type GivenSettings, type Settings } from "./settings.js";
 import {
   checkAptPackage,
@@ -64,6 +65,8 @@ export type ImageRequest = {
   platform: Platform;
   entrypoint?: string[];
   stack: StackComponent[];
+  /** The `codeRepository` hook's answer for the source root, asked once per compile. */
+  repository: () => Promise<RepositoryState | undefined>;
 };
 
 /** Generated requirements files, named as the reference system names them. */
@@ -131,11 +134,14 @@ export async function planImage(request: ImageRequest): Promise<{ images: ImageP
     layers.push({ kind: "installer", tool: "uv", secrets: mounts });
   }
   const generated: GeneratedFile[] = [];
-  for (const { origin, contents } of requirements.files) {
-    const file = requirementFiles[origin];
-    generated.push({ path: file, contents });
-    layers.push({ kind: "requirements", origin, file, dest: `${workdir}/${file}`, installer, secrets: mounts });
-  }
+  const installRequirements = ({ origin, afterSources, lines }: ResolvedFile) => {
+    // Local paths are installed from the copied sources, from a file of their own.
+    const file = afterSources ? requirementFiles[origin].replace(/_requirements$/, "_path_requirements") : requirementFiles[origin];
+    generated.push({ path: file, contents: lines.map((line) => `${line.text}\n`).join("") });
+    layers.push({ kind: "requirements", origin, file, dest: `${workdir}/${file}`, installer, secrets: mounts, lines });
+  };
+  requirements.files.filter((f) => !f.afterSources).forEach(installRequirements);
+  const afterSources = requirements.files.filter((f) => f.afterSources);
 
   const sources = await decideSources(request, out);
   let snapshot: ContextSnapshot | undefined;
@@ -148,10 +154,16 @@ export async function planImage(request: ImageRequest): Promise<{ images: ImageP
     snapshot = context.snapshot;
     dockerignore = context.patterns;
     layers.push(s.user ? { kind: "sources", chown: s.user } : { kind: "sources" });
+    afterSources.forEach(installRequirements);
     if (s.local_project_install_command !== undefined) {
       out.add(checkShellCommand(s.local_project_install_command, at("local_project_install_command")));
       layers.push({ kind: "run", purpose: "local_project_install_command", shell: s.local_project_install_command });
     }
+  } else if (afterSources.length > 0) {
+    const where = afterSources.flatMap((f) => f.lines.flatMap((line) => line.from)).join(", ");
+    out.add(error(codes.INSTALL_COMMAND_WITHOUT_FILES, at("allow_including_files_in_images"),
+      `requirements that point at local paths (${where}) are installed from the source files, but this image does not include them. ` +
+        "Set `allow_download_from_code_repository: false` and `allow_download_from_artifact_store: false` so that the sources are included, or install those packages from an index."));
   }
   if (s.user) {
     out.add(checkUser(s.user, at("user")));
@@ -277,19 +289,20 @@ function secretsOf(s: Settings, base: string, out: Collector): { secrets: BuildS
   return { secrets, mounts };
 }
 
-type Requirements = { files: { origin: RequirementsOrigin; contents: string }[]; apt: string[] };
+type Requirements = { files: ResolvedFile[]; apt: string[] };
 
+/** Every requirement source in install order, resolved together: includes inlined, duplicates merged, conflicts found. */
 async function gatherRequirements(request: ImageRequest, out: Collector): Promise<Requirements> {
   const { settings: s, base, hooks, host } = request;
-  const files: Requirements["files"] = [];
-  const add = (origin: RequirementsOrigin, lines: string[]) => {
-    if (lines.length > 0) files.push({ origin, contents: `${lines.join("\n")}\n` });
+  const sources: RequirementSource[] = [];
+  const add = (origin: RequirementsOrigin, text: string, from: string, file?: string) => {
+    sources.push({ origin, text, from, ...(file !== undefined ? { file } : {}) });
   };
 
   const method = s.replicate_local_python_environment;
   if (method !== undefined) {
     const path = formatPath(base, ["replicate_local_python_environment"]);
-    add("local", await localEnvironment(request, { kind: "replicate", method, root: host.root, path }, out));
+    add("local", await localEnvironment(request, { kind: "replicate", method, root: host.root, path }, out), path);
   }
   let pyproject = s.pyproject_path;
   let userFile = typeof s.requirements === "string" ? s.requirements : undefined;
@@ -304,12 +317,15 @@ async function gatherRequirements(request: ImageRequest, out: Collector): Promis
     const path = formatPath(base, ["pyproject_path"]);
     out.add(checkPathSetting(pyproject, path, "a pyproject.toml"));
     const command = s.pyproject_export_command;
-    add("pyproject", await localEnvironment(request, { kind: "pyproject", pyproject, root: host.root, path, ...(command ? { command } : {}) }, out));
+    add("pyproject", await localEnvironment(request, { kind: "pyproject", pyproject, root: host.root, path, ...(command ? { command } : {}) }, out), path);
   }
 
   if (Array.isArray(s.requirements)) {
-    s.requirements.forEach((line, i) => out.add(checkSingleLine(line, formatPath(base, ["requirements", i]), "a requirements file line")));
-    add("user", s.requirements.map((line) => line.trim()).filter((line) => line !== ""));
+    s.requirements.forEach((line, i) => {
+      const path = formatPath(base, ["requirements", i]);
+      out.add(checkSingleLine(line, path, "a requirements file line"));
+      add("user", line, path);
+    });
   } else if (userFile !== undefined) {
     const invalid = checkPathSetting(userFile, userFilePath, "a requirements file");
     const text = invalid ? undefined : await host.readFile(userFile, userFilePath);
@@ -317,7 +333,7 @@ async function gatherRequirements(request: ImageRequest, out: Collector): Promis
     else if (text === undefined) {
       out.add(error(codes.FILE_NOT_FOUND, userFilePath, `the requirements file ${show(userFile)} does not exist in the source root ${show(host.root)}. Fix the path (it is relative to the source root), or give the requirements as a list.`));
     } else {
-      add("user", text.split(/\r?\n/).filter((line) => line.trim() !== ""));
+      add("user", text, userFilePath, userFile);
     }
   }
 
@@ -339,27 +355,32 @@ async function gatherRequirements(request: ImageRequest, out: Collector): Promis
   const stack = integrationClosure(hooks, stackNames, query, (name) =>
     out.add(error(codes.UNKNOWN_INTEGRATION, "stack.components",
       `a stack component needs the integration ${show(name)}, which no plugin provides. Add a plugin that provides it, or set \`install_stack_requirements: false\`.`)));
-  add("integrations", [...required.requirements].sort());
-  add("stack", [...stack.requirements].filter((r) => !required.requirements.has(r)).sort());
-  return { files, apt: [...stack.apt, ...required.apt] };
+  // Requirements of both lists merge into the integrations file.
+  for (const [name, lines] of required.requirements) add("integrations", lines.join("\n"), `integration ${name}`);
+  for (const [name, lines] of stack.requirements) add("stack", lines.join("\n"), `integration ${name}`);
+
+  const includes = await loadIncludes(sources, (path, from) => host.readFile(path, from));
+  const resolved = resolveRequirements(sources, query, includes);
+  out.diagnostics.push(...resolved.diagnostics);
+  return { files: resolved.files, apt: [...stack.apt, ...required.apt] };
 }
 
 async function localEnvironment(
   request: ImageRequest,
   localRequest: Parameters<CompilerHooks["localEnvironment"]["promise"]>[0],
   out: Collector,
-): Promise<string[]> {
+): Promise<string> {
   const result = await request.hooks.localEnvironment.promise(localRequest);
   if (result === undefined) {
     out.add(error(codes.LOCAL_ENVIRONMENT_UNAVAILABLE, localRequest.path,
       "no plugin replicates the local Python environment. Add `@dockwright/plugin-local-env` to the compiler's plugins, or remove this setting."));
-    return [];
+    return "";
   }
   if ("diagnostics" in result) {
     out.diagnostics.push(...result.diagnostics);
-    return [];
+    return "";
   }
-  return result.requirements.split(/\r?\n/).filter((line) => line.trim() !== "");
+  return result.requirements;
 }
 
 /** Requirements and apt packages of integrations and every integration they need (webpack's closure over a growing Set). */
@@ -368,8 +389,8 @@ function integrationClosure(
   names: readonly string[],
   query: IntegrationQuery,
   unknown: (name: string, index: number) => void,
-): { requirements: Set<string>; apt: string[] } {
-  const requirements = new Set<string>();
+): { requirements: Map<string, string[]>; apt: string[] } {
+  const requirements = new Map<string, string[]>();
   const apt: string[] = [];
   const pending = new Set(names);
   let index = 0;
@@ -377,7 +398,7 @@ function integrationClosure(
     const spec = hooks.integration.get(name)?.call(query);
     if (!spec) unknown(name, index);
     else {
-      spec.requirements.forEach((r) => requirements.add(r));
+      requirements.set(name, spec.requirements);
       apt.push(...(spec.aptPackages ?? []));
       spec.integrations?.forEach((n) => pending.add(n));
     }
@@ -396,10 +417,10 @@ function suggestIntegration(hooks: CompilerHooks, name: string): string {
  * artifact store; else the image itself; else nowhere, when nothing is allowed.
  */
 async function decideSources(request: ImageRequest, out: Collector): Promise<SourceDecision> {
-  const { settings: s, base, host, hooks } = request;
+  const { settings: s, base, host } = request;
   let problems: string[] = ["no code repository contains the source root"];
   if (s.allow_download_from_code_repository) {
-    const repository = await hooks.codeRepository.promise(host.root);
+    const repository = await request.repository();
     if (repository && repository.problems.length === 0) {
       return { mode: "code-repository", url: repository.url, commit: repository.commit, subdirectory: repository.subdirectory };
     }
@@ -434,13 +455,30 @@ type ImageParts = {
   parentChecksum?: string;
 };
 
+/** Where the runtime unpacks downloaded code. */
+const codeDir = "/app/code";
+
+/**
+ * Tells the runtime in the image where downloaded code comes from and where it goes. Only facts
+ * that outlive a commit: the commit and the archive are in the plan, so the image (and its
+ * checksum) stays the same across code changes.
+ */
+function codeLayers(sources: SourceDecision): Layer[] {
+  if (sources.mode !== "code-repository" && sources.mode !== "artifact-store") return [];
+  const vars: [string, string][] = [["DOCKWRIGHT_CODE_SOURCE", sources.mode], ["DOCKWRIGHT_CODE_DIR", codeDir]];
+  if (sources.mode === "code-repository") {
+    vars.push(["DOCKWRIGHT_CODE_REPOSITORY", sources.url], ["DOCKWRIGHT_CODE_SUBDIRECTORY", sources.subdirectory]);
+  }
+  return [{ kind: "env", vars }];
+}
+
 function finish(request: ImageRequest, parts: ImageParts): ImagePlan {
   const labels: [string, string][] = [];
   const image: Omit<ImagePlan, "checksum"> = {
     key: request.key,
     tag: request.tag,
     parent: parts.parent,
-    layers: parts.layers,
+    layers: [...parts.layers, ...codeLayers(parts.sources)],
     config: { ...(request.entrypoint ? { entrypoint: request.entrypoint } : {}), labels },
     context: {
       generated: parts.generated,

@@ -24,7 +24,7 @@
  */
 import { compare, explain as parseVersion, satisfies, validRange, type Pep440Version } from "@renovatebot/pep440";
 import { codes, error, show, warning, type Diagnostic } from "./diagnostics.js";
-import type { Platform, RequirementsOrigin } from "./ir.js";
+import type { Platform, RequirementLine, RequirementsOrigin } from "./ir.js";
 
 export type RequirementSource = {
   /** The generated file the lines belong to. Files are installed in the order of their first source. */
@@ -41,7 +41,7 @@ export type RequirementSource = {
 export type RequirementTarget = { pythonVersion: string; platform: Platform };
 
 /** A line of a generated file and every place it came from (several after a merge). */
-export type ResolvedLine = { text: string; from: string[] };
+export type ResolvedLine = RequirementLine;
 
 export type ResolvedFile = {
   origin: RequirementsOrigin;
@@ -259,8 +259,9 @@ function splitOptions(line: string): { requirement: string; options: boolean } {
 
 /** A requirement, or why it is not one. */
 function parseRequirement(line: string): Requirement | string {
-  const editable = parseOption(line)?.kind === "editable";
-  const { requirement: text, options } = editable ? { requirement: parseOption(line)!.value, options: false } : splitOptions(line);
+  const option = parseOption(line);
+  const editable = option?.kind === "editable";
+  const { requirement: text, options } = option && editable ? { requirement: option.value, options: false } : splitOptions(line);
 
   // pip's bare paths and URLs, optionally with `[extras]` and `; marker`.
   const location = (isUrl(text) ? text.split(/\s+;/) : text.split(";"))[0]!.trim().replace(/\[[^\]]*\]$/, "");

@@ -147,31 +147,28 @@ export type SecretSetting = { id: string; source_env?: string; source_file?: str
 export type BuildConfig = { build_options?: Record<string, unknown>; dockerignore?: string };
 export type LocalEnvironmentMethod = "pip_freeze" | "poetry_export" | string[];
 
-/** Merged settings with every default filled in. */
-export type Settings = Required<
-  Omit<
-    GivenSettings,
-    | "parent_image"
-    | "dockerfile"
-    | "build_context_root"
-    | "replicate_local_python_environment"
-    | "pyproject_path"
-    | "pyproject_export_command"
-    | "local_project_install_command"
-    | "requirements"
-    | "user"
-  >
-> &
-  Pick<
-    GivenSettings,
-    | "parent_image"
-    | "dockerfile"
-    | "build_context_root"
-    | "pyproject_path"
-    | "pyproject_export_command"
-    | "local_project_install_command"
-    | "requirements"
-    | "user"
+/** Merged settings with every default filled in; the fields without a default stay optional. */
+export type Settings = GivenSettings &
+  Required<
+    Pick<
+      GivenSettings,
+      | "parent_image_build_config"
+      | "build_config"
+      | "skip_build"
+      | "prevent_build_reuse"
+      | "target_repository"
+      | "python_package_installer"
+      | "python_package_installer_args"
+      | "disable_automatic_requirements_detection"
+      | "required_integrations"
+      | "install_stack_requirements"
+      | "apt_packages"
+      | "environment"
+      | "allow_including_files_in_images"
+      | "allow_download_from_code_repository"
+      | "allow_download_from_artifact_store"
+      | "secrets"
+    >
   > & { replicate_local_python_environment?: LocalEnvironmentMethod };
 
 export const defaultInstallerArgs: Record<"pip" | "uv", Record<string, string | null>> = {

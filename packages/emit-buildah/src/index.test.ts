@@ -8,7 +8,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { emitBuildah } from "./index.js";
 
 const installer = { tool: "pip" as const, args: ["--default-timeout=60"], noCache: true };
-const userRequirements = { kind: "requirements", origin: "user", file: ".zenml_user_requirements", dest: "/app/.zenml_user_requirements", installer } as const;
+const userRequirements = { kind: "requirements", origin: "user", file: ".zenml_user_requirements", dest: "/app/.zenml_user_requirements", installer, secrets: [] } as const;
 
 function image(layers: Layer[], extra: Partial<ImagePlan> = {}): ImagePlan {
   return {
@@ -22,6 +22,8 @@ function image(layers: Layer[], extra: Partial<ImagePlan> = {}): ImagePlan {
     platform: { os: "linux", architecture: "amd64" },
     sources: { mode: "include" },
     skipBuild: false,
+    secrets: [],
+    reuse: true,
     ...extra,
   };
 }
@@ -63,9 +65,9 @@ const dockerfileParent = (contextRoot?: string): ImagePlan =>
 const everyLayer = image([
   { kind: "env", vars: hostile.map((value, i): [string, string] => [`V${i}`, value]) },
   { kind: "apt", packages: ["curl", "git"] },
-  { kind: "installer", tool: "uv" },
+  { kind: "installer", tool: "uv", secrets: [] },
   userRequirements,
-  { kind: "requirements", origin: "integrations", file: ".zenml_integration_requirements", dest: "/app/.zenml_integration_requirements", installer: { tool: "uv", args: [], noCache: false } },
+  { kind: "requirements", origin: "integrations", file: ".zenml_integration_requirements", dest: "/app/.zenml_integration_requirements", installer: { tool: "uv", args: [], noCache: false }, secrets: [] },
   { kind: "sources", chown: "zen ml" },
   { kind: "run", purpose: "local_project_install_command", shell: "pip install -e . && echo \"$HOME\" `id` 'it'\"'\"'s'" },
   { kind: "user", name: "zen ml" },
@@ -74,6 +76,11 @@ const everyLayer = image([
     entrypoint: ["python", "-c", "print('hi $x')\nprint(1)"],
     labels: hostile.map((value, i): [string, string] => [`org.example.l${i} "odd"`, value]),
   },
+});
+
+/** Two secrets, from a variable and from a file, mounted into the install command. */
+const withSecrets = image([{ ...userRequirements, secrets: [{ id: "index", target: "/run/secrets/index", env: "PIP_INDEX_URL" }, { id: "netrc", target: "/root/.netrc" }] }], {
+  secrets: [{ id: "index", source: { env: "INDEX_URL" } }, { id: "netrc", source: { file: "secrets/my netrc" } }],
 });
 
 const scratch = mkdtempSync(path.join(tmpdir(), "dockwright-buildah-"));
@@ -177,6 +184,7 @@ describe("emitBuildah", () => {
     ["a parent of the same plan", image([], { parent: { kind: "plan", key: "k", tag: "zenml:k" } })],
     ["a user Dockerfile with a context", dockerfileParent("docker")],
     ["a user Dockerfile alone", dockerfileParent()],
+    ["build secrets", withSecrets],
   ] as const)("is valid bash and shellcheck-clean: %s", (_, plan, cacheMounts?: boolean) => {
     const file = path.join(scratch, "check.sh");
     writeFileSync(file, scriptOf(plan, cacheMounts));
@@ -235,6 +243,33 @@ describe("emitBuildah", () => {
     expect(calls).toEqual([["bud", "--file", `${dir}/Dockerfile`, "--build-arg", "CUDA=12.1", "--build-arg", "odd arg=x y'z", "--target", "base", "--tag", "zenml:p-intermediate-build", "ctx dir"]]);
   });
 
+  it("mounts build secrets read-only into the commands that need them, and removes them after", () => {
+    mkdirSync(path.join(scratch, "secrets"), { recursive: true });
+    writeFileSync(path.join(scratch, "secrets", "my netrc"), "machine example.com password s3cret");
+    const calls = runWithStandIn(withSecrets, [], undefined, undefined, { INDEX_URL: "https://u:p@example.com/simple" });
+    const install = calls.find((argv) => argv[0] === "run")!;
+    const mounts = install.filter((arg) => arg.startsWith("--mount=type=bind"));
+    expect(mounts.map((m) => m.replace(/src=[^,]*\//, "src=SECRETS/"))).toEqual([
+      "--mount=type=bind,src=SECRETS/index,target=/run/secrets/index,ro",
+      "--mount=type=bind,src=SECRETS/netrc,target=/root/.netrc,ro",
+    ]);
+    expect(calls.filter((argv) => argv[0] === "mounted")).toEqual([
+      ["mounted", "https://u:p@example.com/simple"],
+      ["mounted", "machine example.com password s3cret"],
+    ]);
+    expect(install.at(-1)).toBe('PIP_INDEX_URL="$(cat /run/secrets/index)" pip install --default-timeout=60 -r /app/.zenml_user_requirements');
+    const folder = /src=([^,]*)\/index/.exec(mounts[0]!)![1]!;
+    expect(() => readFileSync(path.join(folder, "index"))).toThrow(/ENOENT/);
+  });
+
+  it("stops before building when a secret's variable is not set", () => {
+    const file = path.join(scratch, "secret.sh");
+    writeFileSync(file, scriptOf(withSecrets));
+    const result = spawnSync("bash", [file], { cwd: scratch, encoding: "utf8", env: { PATH: process.env["PATH"] } });
+    expect(result.status).not.toBe(0);
+    expect(result.stderr).toContain("INDEX_URL: is needed by the build secret index");
+  });
+
   it("encodes every env value so that buildah's expansion gives it back", () => {
     // Core rejects line breaks in values; everything else goes.
     const value = fc.string({ unit: "binary" }).filter((v) => !v.includes("\n"));
@@ -251,7 +286,7 @@ describe("emitBuildah", () => {
  * Runs the script with a stand-in `buildah` first on PATH that records each call's arguments
  * (count first, all NUL-terminated) and fails on the command `failOn`.
  */
-function runWithStandIn(plan: ImagePlan, args: string[], failOn?: string, dir = path.join(scratch, "run")): string[][] {
+function runWithStandIn(plan: ImagePlan, args: string[], failOn?: string, dir = path.join(scratch, "run"), env: Record<string, string> = {}): string[][] {
   const bin = path.join(scratch, "bin");
   mkdirSync(bin, { recursive: true });
   mkdirSync(dir, { recursive: true });
@@ -259,6 +294,12 @@ function runWithStandIn(plan: ImagePlan, args: string[], failOn?: string, dir = 
   writeFileSync(log, "");
   writeFileSync(path.join(bin, "buildah"), `#!/usr/bin/env bash
 printf '%s\\0' "$#" "$@" >>"$STAND_IN_LOG"
+for arg in "$@"; do
+  if [[ "$arg" == --mount=type=bind,src=* ]]; then
+    src=\${arg#--mount=type=bind,src=}
+    printf '%s\\0' 2 mounted "$(cat "\${src%%,*}")" >>"$STAND_IN_LOG"
+  fi
+done
 [[ "$1" != "\${STAND_IN_FAIL:-}" ]] || { echo "buildah $1: failed" >&2; exit 125; }
 [[ "$1" != from ]] || echo ctr-1
 `);
@@ -268,7 +309,7 @@ printf '%s\\0' "$#" "$@" >>"$STAND_IN_LOG"
   const result = spawnSync("bash", [script, ...args], {
     cwd: scratch,
     encoding: "utf8",
-    env: { ...process.env, PATH: `${bin}:${process.env["PATH"]}`, STAND_IN_LOG: log, STAND_IN_FAIL: failOn ?? "" },
+    env: { ...process.env, ...env, PATH: `${bin}:${process.env["PATH"]}`, STAND_IN_LOG: log, STAND_IN_FAIL: failOn ?? "" },
   });
   expect(result.status, result.stderr).toBe(failOn ? 125 : 0);
   const fields = readFileSync(log, "utf8").split("\0").slice(0, -1);

@@ -13,11 +13,13 @@ import {
   shellQuote,
   warning,
   type Artifacts,
+  type BuildSecret,
   type CacheMount,
   type Diagnostic,
   type ImagePlan,
   type Layer,
   type ParentImage,
+  type SecretMount,
 } from "@dockwright/core";
 import { match } from "ts-pattern";
 
@@ -48,6 +50,10 @@ export function emitBuildah(image: ImagePlan, options: BuildahOptions = {}): Art
 type Printed = { lines: string[]; diagnostics: Diagnostic[] };
 
 function header(image: ImagePlan, what: string, contextDefault: string, contextHelp: string, usesContext = true): string[] {
+  const secrets = image.secrets.length === 0 ? [] : [
+    "# Build secrets come from the variables and files named below (files relative to the working",
+    "# directory, the source root); they are mounted into the commands that need them, never stored.",
+  ];
   return [
     "#!/usr/bin/env bash",
     "# shellcheck disable=SC1003,SC2016 # single-quoted values are literal, $ and \\ included",
@@ -56,6 +62,7 @@ function header(image: ImagePlan, what: string, contextDefault: string, contextH
     `#   CONTEXT  ${contextHelp}`,
     `#   TAG      the image to commit (default: ${image.tag})`,
     "# Buildah's environment chooses storage and isolation (STORAGE_DRIVER, BUILDAH_ISOLATION, ...).",
+    ...secrets,
     "set -euo pipefail",
     "",
     ...(usesContext ? [] : ["# shellcheck disable=SC2034 # this image copies nothing from the context"]),
@@ -69,12 +76,14 @@ function fromLayers(image: ImagePlan, options: BuildahOptions): Printed {
   const caps = { cacheMounts: options.cacheMounts ?? true };
   const parent = image.parent as Exclude<ParentImage, { kind: "dockerfile" }>;
   const diagnostics: Diagnostic[] = [];
+  const secrets = image.secrets.length > 0;
   const lines = [
     ...header(image, "with Buildah", ".", "the source files and the generated files (default: .)",
       image.layers.some((l) => l.kind === "sources" || l.kind === "requirements")),
+    ...(secrets ? [...image.secrets.flatMap(readSecret), ""] : []),
     `ctr=$(buildah from ${shellQuote(parent.kind === "image" ? parent.ref : parent.tag)})`,
     "# Removes the working container when a step fails; commit --rm removes it after success.",
-    `trap 'buildah rm "$ctr" >/dev/null' EXIT`,
+    `trap 'buildah rm "$ctr" >/dev/null${secrets ? '; rm -rf "$secrets"' : ""}' EXIT`,
     "",
   ];
   for (const layer of image.layers) lines.push(...printLayer(layer, caps));
@@ -93,6 +102,7 @@ function fromLayers(image: ImagePlan, options: BuildahOptions): Printed {
   }
   if (config.length > 0) lines.push(command("buildah config", config, '"$ctr"'));
   lines.push(`buildah commit --rm "$ctr" "$TAG"`, "trap - EXIT");
+  if (secrets) lines.push('rm -rf "$secrets"');
   return { lines, diagnostics };
 }
 
@@ -125,7 +135,26 @@ function printLayer(layer: Layer, caps: { cacheMounts: boolean }): string[] {
 
 function run(layer: Parameters<typeof commandsFor>[0], caps: { cacheMounts: boolean }): string {
   const spec = commandsFor(layer, caps);
-  return command("buildah run", spec.cacheMounts.map(cacheMount), `"$ctr" -- /bin/sh -c ${shellQuote(spec.shell)}`);
+  const mounts = [...spec.cacheMounts.map(cacheMount), ...spec.secrets.map(secretMount)];
+  return command("buildah run", mounts, `"$ctr" -- /bin/sh -c ${shellQuote(spec.shell)}`);
+}
+
+/**
+ * Copies a secret's value into a private folder, from which it is bind-mounted read-only:
+ * `buildah run` has no secret mounts, and the file never enters a layer.
+ */
+function readSecret({ id, source }: BuildSecret, index: number): string[] {
+  const file = `"$secrets"/${shellQuote(id)}`;
+  return [
+    ...(index === 0 ? ["secrets=$(mktemp -d)", `trap 'rm -rf "$secrets"' EXIT`] : []),
+    "env" in source
+      ? `printf '%s' "\${${source.env}?is needed by the build secret ${id}}" >${file}`
+      : `cp -- ${shellQuote(source.file)} ${file}`,
+  ];
+}
+
+function secretMount({ id, target }: SecretMount): string {
+  return `"--mount=type=bind,src=$secrets/"${shellQuote(`${id},target=${target},ro`)}`;
 }
 
 function cacheMount({ id, target, sharing }: CacheMount): string {

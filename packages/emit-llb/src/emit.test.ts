@@ -32,6 +32,8 @@ function plan(overrides: Partial<ImagePlan> & { layers: Layer[] }): ImagePlan {
     platform: { os: "linux", architecture: "amd64" },
     sources: { mode: "include" },
     skipBuild: false,
+    secrets: [],
+    reuse: true,
     ...overrides,
   };
 }
@@ -43,9 +45,9 @@ const full = plan({
     { kind: "workdir", path: "/app" },
     { kind: "env", vars: hostileEnv },
     { kind: "apt", packages: ["git", "libgomp1"] },
-    { kind: "installer", tool: "uv" },
-    { kind: "requirements", origin: "local", file: ".zenml_local_requirements", dest: "/app/.zenml_local_requirements", installer: uv },
-    { kind: "requirements", origin: "user", file: ".zenml_user_requirements", dest: "/app/.zenml_user_requirements", installer: pip },
+    { kind: "installer", tool: "uv", secrets: [] },
+    { kind: "requirements", origin: "local", file: ".zenml_local_requirements", dest: "/app/.zenml_local_requirements", installer: uv, secrets: [] },
+    { kind: "requirements", origin: "user", file: ".zenml_user_requirements", dest: "/app/.zenml_user_requirements", installer: pip, secrets: [] },
     { kind: "env", vars: [["PATH", "/opt/venv/bin:/usr/local/bin:/usr/bin:/bin"], ["QUOTES", "replaced 'again'"]] },
     { kind: "sources", chown: "1000:1000" },
     { kind: "run", purpose: "local_project_install_command", shell: `pip install -e . && echo "$(whoami)" > '/tmp/who am i'` },
@@ -78,6 +80,27 @@ const cases: Record<string, { image: ImagePlan }> = {
   },
   scratch: {
     image: plan({ parent: { kind: "image", ref: "scratch" }, layers: [{ kind: "sources" }, { kind: "run", purpose: "p", shell: "true" }] }),
+  },
+  secrets: {
+    image: plan({
+      layers: [
+        { kind: "workdir", path: "/app" },
+        { kind: "installer", tool: "uv", secrets: [{ id: "netrc", target: "/root/.netrc" }] },
+        {
+          kind: "requirements",
+          origin: "user",
+          file: ".zenml_user_requirements",
+          dest: "/app/.zenml_user_requirements",
+          installer: uv,
+          secrets: [
+            { id: "netrc", target: "/root/.netrc" },
+            { id: "index.token", target: "/run/secrets/index.token", env: "UV_INDEX_PASSWORD" },
+          ],
+        },
+      ],
+      context: { generated: [{ path: ".zenml_user_requirements", contents: "private-pkg\n" }], dockerignore: [] },
+      secrets: [{ id: "netrc", source: { file: "~/.netrc" } }, { id: "index.token", source: { env: "INDEX_TOKEN" } }],
+    }),
   },
   "plan parent": {
     image: plan({
@@ -232,6 +255,30 @@ describe("lowering", () => {
     expect(installLocal.meta.args[2]).toBe("uv pip install --system -r /app/.zenml_local_requirements");
     expect(installUser.meta.args[2]).toBe("pip install --default-timeout=60 -r /app/.zenml_user_requirements");
     expect(installUser.mounts[1]).toEqual({ input: -1, dest: "/root/.cache/pip", output: -1, mountType: 3, cacheOpt: { ID: "pip-cache" } });
+  });
+
+  test("secrets are mounted after the cache mounts, in order, as the Go client's AddSecret writes them", () => {
+    const [installUv, installUser] = execs("secrets");
+    const secret = (id: string, dest: string) => ({ input: -1, dest, output: 0, mountType: 1, secretOpt: { ID: id, mode: 0o400 } });
+    expect(installUv.mounts).toEqual([
+      { input: 0, dest: "/", output: 0 },
+      { input: -1, dest: "/root/.cache/pip", output: -1, mountType: 3, cacheOpt: { ID: "pip-cache" } },
+      secret("netrc", "/root/.netrc"),
+    ]);
+    // uv without no-cache-dir: no cache mount.
+    expect(installUser.mounts.slice(1)).toEqual([secret("netrc", "/root/.netrc"), secret("index.token", "/run/secrets/index.token")]);
+    // The value is read from the mount by the command itself; it is in no env and no arg.
+    expect(installUser.meta.args[2]).toBe(`UV_INDEX_PASSWORD="$(cat /run/secrets/index.token)" uv pip install --system -r /app/.zenml_user_requirements`);
+    expect(installUser.meta.env).toEqual(["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"]);
+    const caps = opsOf("secrets").filter((op) => (op.Op.Op as Json)?.exec).map((op) => op.OpMetadata.caps);
+    for (const c of caps) expect(c).toMatchObject({ "exec.mount.secret": true });
+    expect(opsOf("full").some((op) => "exec.mount.secret" in ((op.OpMetadata.caps ?? {}) as object))).toBe(false);
+  });
+
+  test("no secret source (variable or file name) reaches the definition", () => {
+    const text = new TextDecoder().decode(bytesOf(emitted.secrets!));
+    expect(text).not.toContain("INDEX_TOKEN");
+    expect(text).not.toContain("~/.netrc");
   });
 
   test("WORKDIR is a mkdir 0755 with parents and no timestamp, owned by the user when one is set", () => {
@@ -439,8 +486,12 @@ const facts: Record<string, Record<string, [number, string]>> = {
   WorkerConstraints: { filter: [1, "string"] },
   ExecOp: { meta: [1, "Meta"], mounts: [2, "Mount"], network: [3, "varint"], security: [4, "varint"] },
   Meta: { args: [1, "string"], env: [2, "string"], cwd: [3, "string"], user: [4, "string"], removeMountStubsRecursive: [11, "varint"] },
-  Mount: { input: [1, "varint"], selector: [2, "string"], dest: [3, "string"], output: [4, "varint"], readonly: [5, "varint"], mountType: [6, "varint"], cacheOpt: [20, "CacheOpt"] },
+  Mount: {
+    input: [1, "varint"], selector: [2, "string"], dest: [3, "string"], output: [4, "varint"], readonly: [5, "varint"], mountType: [6, "varint"],
+    cacheOpt: [20, "CacheOpt"], secretOpt: [21, "SecretOpt"],
+  },
   CacheOpt: { ID: [1, "string"], sharing: [2, "varint"] },
+  SecretOpt: { ID: [1, "string"], uid: [2, "varint"], gid: [3, "varint"], mode: [4, "varint"], optional: [5, "varint"] },
   SourceOp: { identifier: [1, "string"], attrs: [2, "map"] },
   FileOp: { actions: [2, "FileAction"] },
   FileAction: { input: [1, "varint"], secondaryInput: [2, "varint"], output: [3, "varint"], copy: [4, "FileActionCopy"], mkdir: [6, "FileActionMkDir"] },

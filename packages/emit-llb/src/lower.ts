@@ -169,7 +169,7 @@ function owner(spec: string | undefined, root: Input | undefined): { owner?: Cho
   return { owner: { user: one(user!), ...(group !== undefined ? { group: one(group) } : {}) } };
 }
 
-/** RUN: an exec op over the current root, with the layer's cache mounts. */
+/** RUN: an exec op over the current root, with the layer's cache and secret mounts. */
 function run(ctx: Context, state: State, layer: Extract<Layer, { kind: "apt" | "installer" | "requirements" | "run" }>): State {
   const spec = commandsFor(layer, { cacheMounts: true });
   const caches: Mount[] = spec.cacheMounts.map((m) => ({
@@ -179,8 +179,17 @@ function run(ctx: Context, state: State, layer: Extract<Layer, { kind: "apt" | "
     mountType: mountType.cache,
     cacheOpt: { ID: m.id, sharing: cacheSharing[m.sharing] },
   }));
-  // Mounts sorted by destination, as the Go client sorts them; "/" sorts first.
-  const mounts = [{ input: state.root ? 0 : -1, dest: "/", output: 0 }, ...caches.sort((a, b) => compareUtf8(a.dest!, b.dest!))];
+  // As the Go client's AddSecret writes them since v0.16: no input, output unset, a file of mode
+  // 0400 owned by root, required (not `optional`). v0.11 to v0.15 left the input unset (0), which
+  // fails on scratch ("missing input 0"); every version reads -1 as no input.
+  const secrets: Mount[] = spec.secrets.map((s) => ({
+    input: -1,
+    dest: s.target,
+    mountType: mountType.secret,
+    secretOpt: { ID: s.id, uid: 0, gid: 0, mode: 0o400 },
+  }));
+  // Mounts sorted by destination, as the Go client sorts them ("/" first), then secrets in order.
+  const mounts = [{ input: state.root ? 0 : -1, dest: "/", output: 0 }, ...caches.sort((a, b) => compareUtf8(a.dest!, b.dest!)), ...secrets];
   const op: Op = {
     inputs: state.root ? [state.root] : [],
     exec: {
@@ -196,6 +205,11 @@ function run(ctx: Context, state: State, layer: Extract<Layer, { kind: "apt" | "
     platform: ctx.platform,
     constraints: {},
   };
-  const caps = ["exec.meta.base", ...(state.root ? ["exec.mount.bind"] : []), ...(caches.length > 0 ? ["exec.mount.cache", "exec.mount.cache.sharing"] : [])];
+  const caps = [
+    "exec.meta.base",
+    ...(state.root ? ["exec.mount.bind"] : []),
+    ...(caches.length > 0 ? ["exec.mount.cache", "exec.mount.cache.sharing"] : []),
+    ...(secrets.length > 0 ? ["exec.mount.secret"] : []),
+  ];
   return { ...state, root: ctx.graph.add(op, metadata(`RUN ${spec.shell}`, ...caps)) };
 }

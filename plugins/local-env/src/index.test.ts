@@ -44,7 +44,10 @@ afterAll(async () => {
   await rm(root, { recursive: true, force: true });
 });
 
-function replicate(request: Omit<LocalEnvironmentRequest, "root" | "path">, options: LocalEnvOptions = {}): Promise<LocalEnvironmentResult | undefined> {
+/** A request without the parts every test shares. */
+type Bare<T> = T extends unknown ? Omit<T, "root" | "path"> : never;
+
+function replicate(request: Bare<LocalEnvironmentRequest>, options: LocalEnvOptions = {}): Promise<LocalEnvironmentResult | undefined> {
   const compiler = new Compiler([localEnv({ python: join(bin, "fake-python"), ...options })]);
   const path = request.kind === "replicate" ? "settings.docker.replicate_local_python_environment" : "settings.docker.pyproject_path";
   return compiler.hooks.localEnvironment.promise({ ...request, root, path } as LocalEnvironmentRequest);

@@ -23,7 +23,11 @@ set -eu
 log=/var/log/dockwright
 mkdir -p "$log/requirements"
 tool=$(basename "$0")
-printf '%s %s [DEBIAN_FRONTEND=%s]\\n' "$tool" "$*" "\${DEBIAN_FRONTEND:-}" >>"$log/calls"
+# Build secrets: only whether the command saw them, never their values.
+secrets=""
+[ -z "\${PIP_INDEX_URL:-}" ] || secrets="$secrets [PIP_INDEX_URL is set]"
+[ ! -s /root/.netrc ] || secrets="$secrets [/root/.netrc is there]"
+printf '%s %s [DEBIAN_FRONTEND=%s]%s\\n' "$tool" "$*" "\${DEBIAN_FRONTEND:-}" "$secrets" >>"$log/calls"
 previous=""
 installing=no
 for arg in "$@"; do

@@ -14,7 +14,7 @@ export type Buildah = {
   env: Env;
   dir: string;
   /** Runs buildah; throws when it fails. */
-  ok(args: readonly string[], cwd?: string): Promise<string>;
+  ok(args: readonly string[], cwd?: string, env?: Env): Promise<string>;
   run(args: readonly string[], cwd?: string): Promise<Result>;
   /** Image config as `buildah inspect` reads it back. */
   config(image: string): Promise<ConfigView>;
@@ -41,7 +41,7 @@ export async function createBuildah(): Promise<Buildah> {
   const buildah: Buildah = {
     env,
     dir,
-    ok: (args, cwd) => ok("buildah", args, { env, ...(cwd ? { cwd } : {}) }),
+    ok: (args, cwd, extra) => ok("buildah", args, { env: { ...env, ...extra }, ...(cwd ? { cwd } : {}) }),
     run: (args, cwd) => run("buildah", args, { env, ...(cwd ? { cwd } : {}) }),
     async config(image) {
       const inspected = JSON.parse(await buildah.ok(["inspect", "--type", "image", image])) as { OCIv1: { config?: Record<string, unknown> } };

@@ -1,6 +1,6 @@
 /** The end-to-end fixtures: compiling them, staging their contexts, reading back built images. */
-import { existsSync, readdirSync } from "node:fs";
-import { mkdir, mkdtemp, readFile, writeFile } from "node:fs/promises";
+import { existsSync, readdirSync, statSync } from "node:fs";
+import { mkdir, mkdtemp, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { formatDiagnostic, hasErrors, type BuildPlan, type ImagePlan } from "@dockwright/core";
 import { stageContext } from "@dockwright/context";
@@ -27,18 +27,22 @@ export type Fixture = {
   context: string;
 };
 
-/** Compiles a fixture through the CLI's pipeline and stages the context, in `scratch`. */
-export async function prepareFixture(name: string, scratch: string): Promise<Fixture> {
+/**
+ * Compiles a fixture through the CLI's pipeline and stages its context under `work`. `from`
+ * replaces the fixture's own root and configuration (a modified copy).
+ */
+export async function prepareFixture(name: string, work: string, from?: { root: string; config: string }): Promise<Fixture> {
   const dir = path.join(fixturesDir, name);
-  const root = existsSync(path.join(dir, "root")) ? path.join(dir, "root") : await mkdtemp(path.join(scratch, "empty-root-"));
-  const config = path.join(dir, "run.yaml");
-  const out = path.join(scratch, name, "out");
+  await mkdir(work, { recursive: true });
+  const root = from?.root ?? (existsSync(path.join(dir, "root")) ? path.join(dir, "root") : await mkdtemp(path.join(work, "empty-root-")));
+  const config = from?.config ?? path.join(dir, "run.yaml");
+  const out = path.join(work, "out");
   const result = await compileConfig({ configPath: config, out, root, pipeline: name });
   if ("message" in result) throw new Error(result.message);
   if (!result.plan || hasErrors(result.diagnostics)) throw new Error(result.diagnostics.map(formatDiagnostic).join("\n"));
   await writePlan(result.compiler, result.plan, out, { backends: ["dockerfile", "buildah"], mode: "buildkit" });
   const image = onlyImage(result.plan);
-  const context = path.join(scratch, name, "context");
+  const context = path.join(work, "context");
   await stageContext(root, image.context.sources ?? { entries: [] }, image.context.generated, context);
   return { name, root, config, image, folder: path.join(out, image.key), context };
 }
@@ -74,11 +78,24 @@ export type ImageView = {
   records: Record<string, string>;
   /** Debian packages the apt-get stand-in "installed". */
   apt: string[];
+  /** Build secret mount targets that hold anything in the image: none may. */
+  secretsLeft: string[];
 };
 
-export async function viewOf(config: ConfigView, root: string): Promise<ImageView> {
+export async function viewOf(config: ConfigView, root: string, image: ImagePlan): Promise<ImageView> {
   const apt = existsSync(path.join(root, "opt/apt")) ? (await fileTree(path.join(root, "opt/apt"))).slice(1).map((e) => e.path) : [];
-  return { config, app: await fileTree(path.join(root, "app")), records: await textFiles(path.join(root, "var/log/dockwright")), apt };
+  const targets = image.layers.flatMap((layer) => ("secrets" in layer ? layer.secrets.map((s) => s.target) : []));
+  const secretsLeft = [...new Set(targets)].filter((target) => (statSync(path.join(root, target), { throwIfNoEntry: false })?.size ?? 0) > 0);
+  return { config, app: await fileTree(path.join(root, "app")), records: await textFiles(path.join(root, "var/log/dockwright")), apt, secretsLeft };
+}
+
+/** Values of the fixtures' build secrets, as the building machine has them. */
+export const secretEnv = { DOCKWRIGHT_TEST_INDEX_URL: "https://ci:not-a-real-token@pypi.example.com/simple" };
+
+/** `--secret` flags of `buildah bud` and `docker build` for the image's build secrets. */
+export function secretFlags(image: ImagePlan, root: string): string[] {
+  return image.secrets.flatMap(({ id, source }) =>
+    ["--secret", "env" in source ? `id=${id},env=${source.env}` : `id=${id},src=${path.resolve(root, source.file)}`]);
 }
 
 /** The config the plan asks for, on top of the base image's (PATH, CMD ["sh"]). */
@@ -108,10 +125,3 @@ export function expectedRequirements(image: ImagePlan): Record<string, string> {
 export async function stagedPaths(context: string): Promise<string[]> {
   return (await fileTree(context)).filter((e) => e.type !== "dir").map((e) => e.path);
 }
-
-export async function writeText(file: string, text: string): Promise<void> {
-  await mkdir(path.dirname(file), { recursive: true });
-  await writeFile(file, text);
-}
-
-export { readFile };

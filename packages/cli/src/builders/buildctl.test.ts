@@ -18,7 +18,7 @@ const image: ImagePlan = {
   layers: [
     { kind: "workdir", path: "/app" },
     { kind: "env", vars: [["GREETING", `say "hi", then 'bye'`]] },
-    { kind: "requirements", origin: "user", file: ".zenml_user_requirements", dest: "/app/.zenml_user_requirements", installer: { tool: "pip", args: [], noCache: true } },
+    { kind: "requirements", origin: "user", file: ".zenml_user_requirements", dest: "/app/.zenml_user_requirements", installer: { tool: "pip", args: [], noCache: true }, secrets: [] },
     { kind: "sources" },
   ],
   config: { labels: [["a,b", 'quote "q"']] },
@@ -26,6 +26,8 @@ const image: ImagePlan = {
   platform: { os: "linux", architecture: "amd64" },
   sources: { mode: "include" },
   skipBuild: false,
+  secrets: [],
+  reuse: true,
 };
 
 const folder = path.join(dir, "out", "training");
@@ -87,6 +89,23 @@ describe("buildctl", () => {
       "--local", "context=/src/root",
       "--output", 'type=image,name=reg.io/zenml:training,push=true,"containerimage.config={""os"":""linux""}"',
     ]);
+  });
+
+  test("build secrets are passed as --secret from a variable or a file, each one CSV record", () => {
+    const secrets = [
+      { id: "netrc", source: { file: "/home/me/.netrc" } },
+      { id: "index.token", source: { env: "INDEX_TOKEN" } },
+      { id: "odd", source: { file: 'dir, with "quotes"/x=y' } },
+    ];
+    const args = buildctlArgs({ ...build, secrets }, ["context"], "{}");
+    expect(args.slice(3, 9)).toEqual([
+      "--secret", "id=netrc,src=/home/me/.netrc",
+      "--secret", "id=index.token,env=INDEX_TOKEN",
+      "--secret", 'id=odd,"src=dir, with ""quotes""/x=y"',
+    ]);
+    // As buildctl parses them: CSV, then each field cut at its first "=".
+    expect(parseCsv(args[8]!)).toEqual(["id=odd", 'src=dir, with "quotes"/x=y']);
+    expect(args.indexOf("--output")).toBe(9);
   });
 
   test("the build tool's exit code comes back", async () => {

@@ -7,6 +7,7 @@
 import { spawn } from "node:child_process";
 import { readFile } from "node:fs/promises";
 import path from "node:path";
+import type { BuildSecret } from "@dockwright/core";
 import { decodeDefinition } from "@dockwright/emit-llb";
 import { exitCodes, type Io } from "../io.js";
 
@@ -22,6 +23,12 @@ export type BuildctlBuild = {
   /** Directory of each local source (`context`, `generated`); only those the graph names are passed. */
   locals: Record<string, string>;
   output: BuildctlOutput;
+  /**
+   * The image's build secrets (`image.secrets`): buildctl reads each value from a variable or a
+   * file of this machine (a relative file from buildctl's working directory) and serves it to the
+   * secret mounts; the value never reaches the arguments.
+   */
+  secrets?: readonly BuildSecret[];
   /** buildkitd address (`buildctl --addr`); default: buildctl's own ($BUILDKIT_HOST, else its socket). */
   addr?: string;
 };
@@ -41,11 +48,18 @@ export function buildctlArgs(build: BuildctlBuild, localNames: readonly string[]
     ...(build.addr !== undefined ? ["--addr", build.addr] : []),
     "build",
     ...locals.flat(),
+    ...(build.secrets ?? []).flatMap(secretArgs),
     "--output", [...output, config].map(csvField).join(","),
   ];
 }
 
-/** `--output` is read as one CSV record: a field holding `,` or `"` is quoted, its quotes doubled. */
+/** `--secret id=ID,env=VAR` or `--secret id=ID,src=FILE`, one CSV record like `--output`. */
+function secretArgs({ id, source }: BuildSecret): string[] {
+  const from = "env" in source ? `env=${source.env}` : `src=${source.file}`;
+  return ["--secret", [`id=${id}`, from].map(csvField).join(",")];
+}
+
+/** `--output` and `--secret` are each read as one CSV record: a field holding `,` or `"` is quoted, its quotes doubled. */
 function csvField(field: string): string {
   return /[",\r\n]/.test(field) ? `"${field.replaceAll('"', '""')}"` : field;
 }

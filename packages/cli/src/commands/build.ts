@@ -105,7 +105,7 @@ export const buildCommand: Command = async (args, io) => {
     try {
       const context = path.join(staging, "context");
       await stage(image, root, context);
-      const code = await buildImage(tool, image, path.join(out, image.key), staging, context, io);
+      const code = await buildImage(tool, image, { folder: path.join(out, image.key), staging, context, root }, io);
       if (code !== 0) {
         io.stderr(`dockwright: ${bin} failed to build ${image.tag} (exit code ${code}); its output is above.\n`);
         return exitCodes.buildFailed;
@@ -151,7 +151,10 @@ async function stage(image: ImagePlan, root: string, dest: string): Promise<void
   await stageContext(dir, await walkContext(dir, { patterns }), [], dest);
 }
 
-async function buildImage(tool: Tool, image: ImagePlan, folder: string, staging: string, context: string, io: Io): Promise<number> {
+/** Where one image's build finds its files. */
+type Paths = { folder: string; staging: string; context: string; root: string };
+
+async function buildImage(tool: Tool, image: ImagePlan, { folder, staging, context, root }: Paths, io: Io): Promise<number> {
   if (tool.builder === "buildah") {
     const env = { ...io.env };
     if (tool.bin !== "buildah") {
@@ -161,7 +164,8 @@ async function buildImage(tool: Tool, image: ImagePlan, folder: string, staging:
       await writeFile(path.join(shim, "buildah"), `#!/bin/sh\nexec ${shellQuote(tool.bin)} "$@"\n`, { mode: 0o755 });
       env["PATH"] = `${shim}${path.delimiter}${env["PATH"] ?? ""}`;
     }
-    return run("bash", [path.join(folder, "build.sh"), context, image.tag], env, io);
+    // From the source root, where the script finds the files of build secrets.
+    return run("bash", [path.join(folder, "build.sh"), context, image.tag], env, io, root);
   }
 
   // The Dockerfile goes beside its own ignore file: the context is already filtered, and BuildKit
@@ -176,14 +180,17 @@ async function buildImage(tool: Tool, image: ImagePlan, folder: string, staging:
     if (problem) throw new DiagnosticError([problem]);
   }
   const options = image.parent.kind === "dockerfile" ? dockerBuildOptions(image.parent, io) : [];
+  const secrets = image.secrets.flatMap(({ id, source }) =>
+    ["--secret", "env" in source ? `id=${id},env=${source.env}` : `id=${id},src=${path.resolve(root, source.file)}`]);
   return run(tool.bin, [
     "build",
     "--file", path.join(dockerfileDir, "Dockerfile"),
     "--tag", image.tag,
     ...(tool.network !== undefined ? ["--network", tool.network] : []),
+    ...secrets,
     ...options,
     context,
-  ], env, io);
+  ], env, io, io.cwd);
 }
 
 /**
@@ -220,9 +227,9 @@ function dockerBuildOptions(parent: Extract<ParentImage, { kind: "dockerfile" }>
 }
 
 /** Runs a tool with its output on our standard error; resolves to its exit code. */
-function run(command: string, args: string[], env: Record<string, string | undefined>, io: Io): Promise<number> {
+function run(command: string, args: string[], env: Record<string, string | undefined>, io: Io, cwd: string): Promise<number> {
   return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { cwd: io.cwd, env, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(command, args, { cwd, env, stdio: ["ignore", "pipe", "pipe"] });
     for (const stream of [child.stdout, child.stderr]) {
       stream.setEncoding("utf8"); // never splits a character between chunks
       stream.on("data", (text: string) => io.stderr(text));

@@ -1,5 +1,5 @@
 import path from "node:path";
-import { formatDiagnostic, hasErrors, type Diagnostic } from "@dockwright/core";
+import { formatDiagnostic, hasErrors, type Diagnostic, type SourceDecision } from "@dockwright/core";
 import { invalidInput, parseFlags } from "../args.js";
 import { backendNames, isBackend } from "../backends.js";
 import { compileConfig, type CompileOptions } from "../pipeline.js";
@@ -81,11 +81,19 @@ export const compileCommand: Command = async (args, io) => {
   for (const image of result.plan.images) {
     const folder = path.relative(io.cwd, path.join(out, image.key)) || ".";
     const what = image.skipBuild ? "used as is (skip_build)" : `${folder}${path.sep}${isReusable(image, built) ? " (built before: reusable)" : ""}`;
-    io.stdout(`${image.tag}: ${what} [sources: ${image.sources.mode}]\n`);
+    io.stdout(`${image.tag}: ${what} [sources: ${describeSources(image.sources, (file) => path.relative(io.cwd, path.join(out, file)))}]\n`);
   }
   io.stdout(`plan: ${path.relative(io.cwd, path.join(out, "plan.json"))}\n`);
   return exitCodes.ok;
 };
+
+/** Where the image's code comes from, in a few words; `shown` names an output file for the reader. */
+function describeSources(sources: SourceDecision, shown: (file: string) => string): string {
+  if (sources.mode === "code-repository") {
+    return `code-repository ${sources.url} at ${sources.commit.slice(0, 12)}${sources.subdirectory ? `, in ${sources.subdirectory}` : ""}`;
+  }
+  return sources.mode === "artifact-store" ? `artifact-store ${shown(sources.archive)}` : sources.mode;
+}
 
 export function report(diagnostics: Diagnostic[], write: (text: string) => void): void {
   for (const d of diagnostics) write(`${formatDiagnostic(d)}\n`);

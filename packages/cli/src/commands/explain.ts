@@ -1,5 +1,5 @@
 import { readFile } from "node:fs/promises";
-import { cacheRecord, explainRebuild, hasErrors, type CacheRecord, type Rebuild } from "@dockwright/core";
+import { cacheRecord, explainImage, explainRebuild, hasErrors, type CacheRecord, type Rebuild } from "@dockwright/core";
 import { invalidInput, parseFlags } from "../args.js";
 import { indexFile, readBuildIndex } from "../build-index.js";
 import { exitCodes, type Command } from "../io.js";
@@ -10,8 +10,9 @@ import { compileFlags, compileOptions, report } from "./compile.js";
 const help = `Usage: dockwright explain CONFIG [options]
 
 Compiles CONFIG in memory and tells, for each image, whether an earlier build can be reused
-(the build index in OUT) and which layers would rebuild compared with the last
-\`dockwright compile\` into OUT, and why. Writes nothing but caches.
+(the build index in OUT), which layers would rebuild compared with the last
+\`dockwright compile\` into OUT and why, where every requirement comes from, and which
+layers rebuild when each input changes. Writes nothing but caches.
 
 Options: --root, --out, --pipeline, --python, --platform, --zenml-version as for compile.
 `;
@@ -31,7 +32,7 @@ export const explainCommand: Command = async (args, io) => {
   for (const image of result.plan.images) {
     const rebuild = explainRebuild(previous.get(image.key), cacheRecord(image));
     const reuse = image.skipBuild ? "used as is (skip_build)" : isReusable(image, built) ? "reusable: built before with this checksum" : "not built before";
-    io.stdout(`${image.tag} [${image.key}]: ${reuse}\n  ${describe(rebuild, image.layers.length)}\n`);
+    io.stdout(`${image.tag} [${image.key}]: ${reuse}\n  ${describe(rebuild, image.layers.length)}\n${explainImage(image)}\n`);
   }
   return exitCodes.ok;
 };

@@ -1,0 +1,135 @@
+/**
+ * Property: for hostile settings, the Dockerfile (both modes), parsed by an independent parser,
+ * holds exactly the instructions the IR implies, and every value parses back to the input.
+ */
+import { codes, type ImagePlan, type RunSpec } from "@dockwright/core";
+import { emitDockerfile, type DockerfileMode } from "@dockwright/emit-dockerfile";
+import { DockerfileParser, type Env, type Flag, type Instruction, type Run } from "dockerfile-ast";
+import fc from "fast-check";
+import { describe, expect, test } from "vitest";
+import { cases } from "./arbitraries.ts";
+import { builtImages, commandsOf, compileCase, parameters, Tally, throughUtf8, timeout } from "./support.ts";
+
+describe("Dockerfile", () => {
+  test(`${parameters.numRuns} hostile cases: instructions and values as the IR says, in both modes`, { timeout }, async () => {
+    const tally = new Tally();
+    await fc.assert(
+      fc.asyncProperty(cases, async (c) => {
+        const plan = await compileCase(c);
+        if (!plan) return void tally.rejected++;
+        tally.compiled++;
+        for (const image of builtImages(plan)) {
+          checkDockerfile(image, "buildkit");
+          checkDockerfile(image, "plain");
+        }
+      }),
+      parameters,
+    );
+    tally.check();
+  });
+});
+
+function checkDockerfile(image: ImagePlan, mode: DockerfileMode): void {
+  const artifacts = emitDockerfile(image, { mode });
+  if (mode === "plain" && image.secrets.length > 0) {
+    // Without secret mounts a secret would land in the image: refused, never dropped.
+    expect(artifacts.files).toEqual([]);
+    expect(artifacts.diagnostics.map((d) => d.code)).toEqual([codes.UNSUPPORTED_BY_BACKEND]);
+    return;
+  }
+  expect(artifacts.diagnostics).toEqual([]);
+  const dockerfile = artifacts.files.find((f) => f.path === "Dockerfile");
+  expect(artifacts.files.slice(1)).toEqual(image.context.generated);
+  const text = throughUtf8(dockerfile!.contents);
+  const instructions = DockerfileParser.parse(text).getInstructions();
+  expect(instructions.map((i) => i.getKeyword())).toEqual(expectedKeywords(image));
+
+  const next = (() => {
+    let index = 0;
+    return () => instructions[index++]!;
+  })();
+  expect(next().getRawArgumentsContent()).toBe(image.parent.kind === "plan" ? image.parent.tag : (image.parent as { ref: string }).ref);
+  const specs = commandsOf(image, mode === "buildkit");
+  for (const layer of image.layers) {
+    switch (layer.kind) {
+      case "workdir":
+        expect(next().getRawArgumentsContent()).toBe(layer.path);
+        break;
+      case "env":
+        expect(envOf(next() as Env)).toEqual(layer.vars);
+        break;
+      case "requirements":
+        expect(copyOf(next())).toEqual({ flags: [], args: [layer.file, layer.dest] });
+        checkRun(next() as Run, specs.shift()!, text);
+        break;
+      case "apt":
+      case "installer":
+      case "run":
+        checkRun(next() as Run, specs.shift()!, text);
+        break;
+      case "sources":
+        expect(copyOf(next())).toEqual({ flags: layer.chown ? [["chown", layer.chown]] : [], args: [".", "."] });
+        break;
+      case "user":
+        expect(next().getRawArgumentsContent()).toBe(layer.name);
+        break;
+    }
+  }
+}
+
+/**
+ * ENV pairs as the parser reads them. It leaves `\$` for variable processing, which Docker then
+ * turns into a literal `$`.
+ */
+function envOf(env: Env): [string, string | undefined][] {
+  return env.getProperties().map((p) => [p.getName(), p.getValue()?.replaceAll("\\$", "$")]);
+}
+
+function copyOf(copy: Instruction): { flags: [string, string | null][]; args: string[] } {
+  const flags = (copy as Run).getFlags().map((f) => [f.getName(), f.getValue()] as [string, string | null]);
+  return { flags, args: copy.getArguments().map((a) => a.getValue()) };
+}
+
+/** A RUN: its mounts as flags, and the command Docker hands to `/bin/sh -c`, unchanged. */
+function checkRun(run: Run, spec: RunSpec, text: string): void {
+  expect(run.getHeredocs(), "the command starts a heredoc that swallows the next instructions").toEqual([]);
+  expect(run.getFlags().map(mountOf)).toEqual([
+    ...spec.cacheMounts.map((m) => ({ type: "cache", id: m.id, target: m.target, sharing: m.sharing })),
+    ...spec.secrets.map((s) => ({ type: "secret", id: s.id, target: s.target, required: "true" })),
+  ]);
+  const json = run.getJSONStrings();
+  if (json.length > 0) {
+    // Exec form: JSON strings, nothing for Docker's parser to interpret.
+    expect(json.map((s) => s.getJSONValue())).toEqual(["/bin/sh", "-c", spec.shell]);
+  } else {
+    // Shell form: Docker passes the rest of the line after the flags as it is.
+    const args = run.getArguments();
+    expect(args.length).toBeGreaterThan(0);
+    expect(text.slice(offsetOf(text, args[0]!.getRange().start), offsetOf(text, args.at(-1)!.getRange().end))).toBe(spec.shell);
+  }
+}
+
+function mountOf(flag: Flag): Record<string, string | null> {
+  expect(flag.getName()).toBe("mount");
+  return Object.fromEntries(flag.getOptions().map((o) => [o.getName(), o.getValue()]));
+}
+
+function offsetOf(text: string, position: { line: number; character: number }): number {
+  let offset = 0;
+  for (let line = 0; line < position.line; line++) offset = text.indexOf("\n", offset) + 1;
+  return offset + position.character;
+}
+
+function expectedKeywords(image: ImagePlan): string[] {
+  const perLayer: Record<ImagePlan["layers"][number]["kind"], string[]> = {
+    workdir: ["WORKDIR"], env: ["ENV"], apt: ["RUN"], installer: ["RUN"], requirements: ["COPY", "RUN"],
+    sources: ["COPY"], run: ["RUN"], user: ["USER"],
+  };
+  return [
+    "FROM",
+    ...image.layers.flatMap((l) => perLayer[l.kind]),
+    ...(image.config.entrypoint ? ["ENTRYPOINT"] : []),
+    ...(image.config.cmd ? ["CMD"] : []),
+    ...(image.config.labels.length > 0 ? ["LABEL"] : []),
+  ];
+}

@@ -1,0 +1,73 @@
+/** Shared by the property tests: how many runs, compiling a generated case, what the IR implies. */
+import { commandsFor, Compiler, formatDiagnostic, hasErrors, type BuildPlan, type Diagnostic, type ImagePlan, type Layer, type RunSpec } from "@dockwright/core";
+import { zenml } from "@dockwright/plugin-zenml";
+import fc from "fast-check";
+import { expect } from "vitest";
+import { memoryHost } from "../support/memory-host.ts";
+import type { Case } from "./arbitraries.ts";
+
+/** Cases per backend: 1,000 in the normal run; `DOCKWRIGHT_PROPERTY_RUNS=100000` for a long one. */
+export const runs: number = Number(process.env["DOCKWRIGHT_PROPERTY_RUNS"] ?? 1_000);
+
+/** fast-check parameters; `DOCKWRIGHT_PROPERTY_SEED` replays a reported failure. */
+export const parameters: fc.Parameters<unknown> = {
+  numRuns: runs,
+  ...(process.env["DOCKWRIGHT_PROPERTY_SEED"] ? { seed: Number(process.env["DOCKWRIGHT_PROPERTY_SEED"]) } : {}),
+};
+
+/** Long runs take long: about 10 ms a case is plenty on a slow machine. */
+export const timeout: number = Math.max(60_000, runs * 10);
+
+const compiler = new Compiler([zenml()]);
+
+/**
+ * Compiles a case in process. Never throws for user input (a throw fails the property); without
+ * a plan, the diagnostics must say why, each on one line.
+ */
+export async function compileCase(c: Case): Promise<BuildPlan | undefined> {
+  const result = await compiler.compile({ config: c.config, pipelineName: c.pipelineName, host: memoryHost(c.files) });
+  checkDiagnostics(result.diagnostics);
+  if (!result.plan) expect(hasErrors(result.diagnostics), "no plan, but no error says why").toBe(true);
+  return result.plan;
+}
+
+/** A hostile value must not forge log lines or terminal escapes in a message. */
+function checkDiagnostics(diagnostics: Diagnostic[]): void {
+  for (const d of diagnostics) {
+    const text = formatDiagnostic(d);
+    expect(text, "a diagnostic holds a control character").not.toMatch(/[\u0000-\u001f\u007f\u2028\u2029]/);
+    expect(text, "a diagnostic holds half a surrogate pair").not.toMatch(/\p{Cs}/u);
+  }
+}
+
+/** The images a backend prints itself (not used as is, not a user Dockerfile built as is). */
+export function builtImages(plan: BuildPlan): ImagePlan[] {
+  return plan.images.filter((image) => !image.skipBuild && image.parent.kind !== "dockerfile");
+}
+
+export type CommandLayer = Extract<Layer, { kind: "apt" | "installer" | "requirements" | "run" }>;
+
+export function isCommand(layer: Layer): layer is CommandLayer {
+  return layer.kind === "apt" || layer.kind === "installer" || layer.kind === "requirements" || layer.kind === "run";
+}
+
+/** The commands of an image's layers, in order, as every backend must run them. */
+export function commandsOf(image: ImagePlan, cacheMounts: boolean): RunSpec[] {
+  return image.layers.filter(isCommand).map((layer) => commandsFor(layer, { cacheMounts }));
+}
+
+/** The file as it is written to disk and read back: unpaired surrogates do not survive UTF-8. */
+export function throughUtf8(text: string | Uint8Array): string {
+  return typeof text === "string" ? Buffer.from(text, "utf8").toString("utf8") : Buffer.from(text).toString("utf8");
+}
+
+/** Counts how many cases compiled, so a generator that only produces rejected input is noticed. */
+export class Tally {
+  compiled = 0;
+  rejected = 0;
+  /** At least a quarter of the cases must reach the output checks. */
+  check(): void {
+    const total = this.compiled + this.rejected;
+    expect(this.compiled, `only ${this.compiled} of ${total} cases compiled`).toBeGreaterThanOrEqual(total / 4);
+  }
+}

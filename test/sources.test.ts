@@ -1,0 +1,186 @@
+/**
+ * Where the pipeline's code comes from, end to end: every source-files mode of both settings
+ * generations against real repositories (clean, dirty, untracked files only, unpushed, detached)
+ * and no repository, compiled through the CLI's pipeline (git plugin, node host) and printed by
+ * every backend.
+ */
+import { execFileSync } from "node:child_process";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from "node:fs";
+import { devNull, tmpdir } from "node:os";
+import path from "node:path";
+import type { Diagnostic, ImagePlan } from "@dockwright/core";
+import { afterAll, beforeAll, describe, expect, test, vi } from "vitest";
+import { backendNames } from "../packages/cli/src/backends.ts";
+import { writePlan } from "../packages/cli/src/output.ts";
+import { compileConfig } from "../packages/cli/src/pipeline.ts";
+
+vi.stubEnv("GIT_CONFIG_GLOBAL", devNull);
+vi.stubEnv("GIT_CONFIG_NOSYSTEM", "1");
+const scratch = realpathSync(mkdtempSync(path.join(tmpdir(), "dockwright-sources-")));
+afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+
+const identity = { GIT_AUTHOR_NAME: "Test", GIT_AUTHOR_EMAIL: "test@example.com", GIT_COMMITTER_NAME: "Test", GIT_COMMITTER_EMAIL: "test@example.com" };
+const git = (cwd: string, ...args: string[]) =>
+  execFileSync("git", args, { cwd, env: { ...process.env, ...identity }, stdio: ["ignore", "pipe", "pipe"] }).toString().trim();
+
+function write(file: string, contents: string): void {
+  mkdirSync(path.dirname(file), { recursive: true });
+  writeFileSync(file, contents);
+}
+
+const states = ["clean", "dirty", "untracked", "unpushed", "detached", "none"] as const;
+type State = (typeof states)[number];
+
+/** What each state does to a clean working tree that has pushed its one commit. */
+const changes: Record<Exclude<State, "none">, (work: string) => void> = {
+  clean: () => {},
+  dirty: (work) => write(path.join(work, "app/run.py"), "print('changed')\n"),
+  untracked: (work) => write(path.join(work, "app/new.py"), ""),
+  unpushed: (work) => (write(path.join(work, "notes.md"), ""), git(work, "add", "notes.md"), git(work, "commit", "--quiet", "-m", "second")),
+  detached: (work) => git(work, "checkout", "--quiet", "--detach"),
+};
+
+type Repository = { root: string; remote: string; work: string };
+
+/** A working tree (source root `app/`) with a bare remote `origin`, in the given state. */
+function repository(state: State): Repository {
+  const dir = mkdtempSync(path.join(scratch, `${state}-`));
+  const work = path.join(dir, "work");
+  const remote = path.join(dir, "remote.git");
+  write(path.join(work, "app/run.py"), "print('run')\n");
+  write(path.join(work, "app/.gitignore"), "*.log\n");
+  if (state === "none") return { root: path.join(work, "app"), remote: "", work };
+  git(dir, "init", "--quiet", "--bare", "-b", "main", remote);
+  git(work, "init", "--quiet", "-b", "main");
+  git(work, "add", "-A");
+  git(work, "commit", "--quiet", "-m", "first");
+  git(work, "remote", "add", "origin", remote);
+  git(work, "push", "--quiet", "-u", "origin", "main");
+  changes[state](work);
+  return { root: path.join(work, "app"), remote, work };
+}
+
+let compiles = 0;
+async function compile(root: string, docker: Record<string, unknown>, out = path.join(scratch, `out-${compiles++}`)) {
+  const config = path.join(scratch, `run-${compiles}.json`);
+  writeFileSync(config, JSON.stringify({ settings: { docker: { parent_image: "python:3.11-slim", ...docker } } }));
+  const result = await compileConfig({ configPath: config, root, out, pipeline: "p" });
+  if ("message" in result) throw new Error(result.message);
+  const errors = result.diagnostics.filter((d: Diagnostic) => d.severity === "error");
+  if (!result.plan) return { errors, out };
+  await writePlan(result.compiler, result.plan, out, { backends: backendNames, mode: "buildkit" });
+  const image = result.plan.images[0]!;
+  const read = (file: string) => readFileSync(path.join(out, image.key, file), "utf8");
+  return { errors, out, image, dockerfile: read("Dockerfile"), buildah: read("build.sh"), llb: read("llb.json") };
+}
+
+type Outcome = "repository" | "artifact" | "include" | "ignore" | "error";
+
+/** Each row: the settings, then the outcome for clean, dirty, untracked, unpushed, detached, none. */
+const matrix: [string, Record<string, unknown>, Outcome[]][] = [
+  ["source_files: include", { source_files: "include" }, ["include", "include", "include", "include", "include", "include"]],
+  ["source_files: download", { source_files: "download" }, ["repository", "error", "error", "error", "error", "error"]],
+  ["source_files: download_or_include", { source_files: "download_or_include" }, ["repository", "include", "include", "include", "include", "include"]],
+  ["source_files: ignore", { source_files: "ignore" }, ["ignore", "ignore", "ignore", "ignore", "ignore", "ignore"]],
+  ["allow_* defaults (all true)", {}, ["repository", "artifact", "artifact", "artifact", "artifact", "artifact"]],
+  ["allow including only", flags(true, false, false), ["include", "include", "include", "include", "include", "include"]],
+  ["allow code repository only", flags(false, true, false), ["repository", "error", "error", "error", "error", "error"]],
+  ["allow downloads only", flags(false, true, true), ["repository", "artifact", "artifact", "artifact", "artifact", "artifact"]],
+  ["allow code repository or including", flags(true, true, false), ["repository", "include", "include", "include", "include", "include"]],
+  ["allow artifact store only", flags(false, false, true), ["artifact", "artifact", "artifact", "artifact", "artifact", "artifact"]],
+  ["allow nothing", flags(false, false, false), ["ignore", "ignore", "ignore", "ignore", "ignore", "ignore"]],
+];
+
+function flags(include: boolean, repository: boolean, artifactStore: boolean): Record<string, boolean> {
+  return {
+    allow_including_files_in_images: include,
+    allow_download_from_code_repository: repository,
+    allow_download_from_artifact_store: artifactStore,
+  };
+}
+
+/** The reason each state gives when its code cannot be downloaded from the repository. */
+const reasons: Record<State, string> = {
+  clean: "",
+  dirty: "uncommitted changes in app/run.py",
+  untracked: "untracked files: app/new.py",
+  unpushed: "1 unpushed commit on main",
+  detached: "HEAD is detached (check out a branch)",
+  none: "no code repository contains the source root",
+};
+
+const repositories = {} as Record<State, Repository>;
+beforeAll(() => {
+  for (const state of states) repositories[state] = repository(state);
+});
+
+describe.each(matrix)("%s", (_, docker, outcomes) => {
+  test.each(states.map((state, i) => [state, outcomes[i]!] as const))("%s repository: %s", async (state, outcome) => {
+    const { root, remote, work } = repositories[state];
+    const compiled = await compile(root, docker);
+    if (outcome === "error") {
+      expect(compiled.errors).toEqual([
+        expect.objectContaining({
+          code: "CODE_DOWNLOAD_UNAVAILABLE",
+          message: `the code cannot be downloaded from a code repository: ${reasons[state]}, and including files in the image is not allowed. ` +
+            "Fix that, or set `allow_including_files_in_images: true` (older: `source_files: download_or_include`).",
+        }),
+      ]);
+      return;
+    }
+    expect(compiled.errors).toEqual([]);
+    const { image, dockerfile, buildah, llb } = compiled as Required<typeof compiled>;
+    const mode = { repository: "code-repository", artifact: "artifact-store", include: "include", ignore: "ignore" }[outcome];
+    expect(image.sources.mode).toBe(mode);
+    if (image.sources.mode === "code-repository") {
+      expect(image.sources).toEqual({ mode, url: remote, commit: git(work, "rev-parse", "HEAD"), subdirectory: "app" });
+    }
+    if (image.sources.mode === "artifact-store") {
+      expect(image.sources.archive).toMatch(/^code-[0-9a-f]{16}\.tar\.gz$/);
+      expect(existsSync(path.join(compiled.out, image.sources.archive))).toBe(true);
+    }
+    // Only `include` copies the sources, in every backend.
+    const copies = outcome === "include";
+    expect(/^COPY (--chown=\S+ )?\. \.$/m.test(dockerfile)).toBe(copies);
+    expect(buildah.includes('"$CONTEXT" .')).toBe(copies);
+    expect(llb.includes("local://context")).toBe(copies);
+    // Downloads tell the image where the code goes.
+    expect(dockerfile.includes("DOCKWRIGHT_CODE_DIR")).toBe(outcome === "repository" || outcome === "artifact");
+  });
+});
+
+describe("downloaded code and the image checksum", () => {
+  const checksumOf = (image: ImagePlan | undefined) => image?.checksum;
+
+  test("a new commit changes the plan's commit, not the image", async () => {
+    const { root, work } = repository("clean");
+    const before = (await compile(root, {})).image;
+    write(path.join(work, "app/run.py"), "print('v2')\n");
+    git(work, "commit", "--quiet", "-am", "v2");
+    git(work, "push", "--quiet");
+    const after = (await compile(root, {})).image;
+    expect(after?.sources).toMatchObject({ mode: "code-repository", commit: git(work, "rev-parse", "HEAD") });
+    expect(after?.sources).not.toEqual(before?.sources);
+    expect(checksumOf(after)).toBe(checksumOf(before));
+  });
+
+  test("a changed file changes the archive, not the image", async () => {
+    const { root } = repository("none");
+    const before = (await compile(root, {})).image;
+    write(path.join(root, "run.py"), "print('v2')\n");
+    const after = (await compile(root, {})).image;
+    expect(after?.sources.mode).toBe("artifact-store");
+    expect(after?.sources).not.toEqual(before?.sources);
+    expect(checksumOf(after)).toBe(checksumOf(before));
+  });
+
+  test("an output folder inside the repository neither dirties it nor enters the archive", async () => {
+    const { root } = repository("clean");
+    const out = path.join(root, "dockwright-out");
+    await compile(root, flags(false, false, true), out); // writes an archive into the repository
+    expect((await compile(root, {}, out)).image?.sources.mode).toBe("code-repository");
+    const first = (await compile(root, flags(false, false, true), out)).image;
+    const second = (await compile(root, flags(false, false, true), out)).image;
+    expect(second?.sources).toEqual(first?.sources);
+  });
+});

@@ -97,10 +97,11 @@ function checkRun(run: Run, spec: RunSpec, text: string): void {
     ...spec.cacheMounts.map((m) => ({ type: "cache", id: m.id, target: m.target, sharing: m.sharing })),
     ...spec.secrets.map((s) => ({ type: "secret", id: s.id, target: s.target, required: "true" })),
   ]);
-  const json = run.getJSONStrings();
-  if (json.length > 0) {
-    // Exec form: JSON strings, nothing for Docker's parser to interpret.
-    expect(json.map((s) => s.getJSONValue())).toEqual(["/bin/sh", "-c", spec.shell]);
+  const [open, close] = [run.getOpeningBracket(), run.getClosingBracket()];
+  if (open && close) {
+    // Exec form: a JSON array, read as Go's JSON decoder reads it (the parser's own decoding drops characters).
+    const json = text.slice(offsetOf(text, open.getRange().start), offsetOf(text, close.getRange().end));
+    expect(JSON.parse(json)).toEqual(["/bin/sh", "-c", spec.shell]);
   } else {
     // Shell form: Docker passes the rest of the line after the flags as it is.
     const args = run.getArguments();

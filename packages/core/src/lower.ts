@@ -100,28 +100,8 @@ export async function planImage(request: ImageRequest): Promise<{ images: ImageP
 
   const layers: Layer[] = [{ kind: "workdir", path: workdir }];
 
-  const vars: [string, string][] = [];
-  const seen = new Map<string, string>();
-  for (const [name, value] of Object.entries(s.environment)) {
-    const upper = name.toUpperCase();
-    out.add(checkEnvName(name, at("environment", name)));
-    out.add(checkSingleLine(value, at("environment", name), "a Dockerfile ENV value"));
-    if (secretName.test(upper) && value !== "") {
-      out.add(warning(codes.SECRET_IN_ENVIRONMENT, at("environment", name),
-        `${upper} looks like a credential, and an environment value is stored in the image for anyone who pulls it. ` +
-          "Pass it as a build secret instead: `secrets: [{id, source_env, env}]` reaches only the install commands."));
-    }
-    const earlier = seen.get(upper);
-    if (earlier !== undefined) {
-      out.add(error(codes.DUPLICATE_ENV_NAME, at("environment", name),
-        `${show(name)} and ${show(earlier)} both become ${upper} (names are upper-cased, as in the reference system). Keep one of them.`));
-    }
-    seen.set(upper, name);
-    vars.push([upper, value]);
-  }
-  // Values are escaped, so no variable refers to another: sorted by name, order carries no meaning.
-  vars.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-  if (vars.length > 0) layers.push({ kind: "env", vars });
+  const environment = environmentLayer(s, base, out);
+  if (environment) layers.push(environment);
 
   const requirements = await gatherRequirements(request, out);
   const apt = [...new Set([...s.apt_packages, ...requirements.apt])].sort();
@@ -188,6 +168,33 @@ export async function planImage(request: ImageRequest): Promise<{ images: ImageP
     ...(snapshot ? { snapshot } : {}),
   });
   return { images: intermediate ? [intermediate, image] : [image], diagnostics: out.diagnostics };
+}
+
+/** The ENV layer: names upper-cased as in the reference system, values one line each. */
+function environmentLayer(s: Settings, base: string, out: Collector): Layer | undefined {
+  const at = (name: string) => formatPath(base, ["environment", name]);
+  const vars: [string, string][] = [];
+  const seen = new Map<string, string>();
+  for (const [name, value] of Object.entries(s.environment)) {
+    const upper = name.toUpperCase();
+    out.add(checkEnvName(name, at(name)));
+    out.add(checkSingleLine(value, at(name), "a Dockerfile ENV value"));
+    if (secretName.test(upper) && value !== "") {
+      out.add(warning(codes.SECRET_IN_ENVIRONMENT, at(name),
+        `${upper} looks like a credential, and an environment value is stored in the image for anyone who pulls it. ` +
+          "Pass it as a build secret instead: `secrets: [{id, source_env, env}]` reaches only the install commands."));
+    }
+    const earlier = seen.get(upper);
+    if (earlier !== undefined) {
+      out.add(error(codes.DUPLICATE_ENV_NAME, at(name),
+        `${show(name)} and ${show(earlier)} both become ${upper} (names are upper-cased, as in the reference system). Keep one of them.`));
+    }
+    seen.set(upper, name);
+    vars.push([upper, value]);
+  }
+  // Values are escaped, so no variable refers to another: sorted by name, order carries no meaning.
+  vars.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  return vars.length > 0 ? { kind: "env", vars } : undefined;
 }
 
 async function resolveParent(request: ImageRequest, out: Collector): Promise<ParentImage> {

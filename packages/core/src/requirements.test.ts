@@ -277,6 +277,7 @@ test("installer flags reach the command as separate words", () => {
     dest: "/app/.zenml_user_requirements",
     installer: { tool: "pip", args: ["--default-timeout=60", "--no-deps"], noCache: true },
     secrets: [],
+    lines: [],
   };
   expect(commandsFor(layer, { cacheMounts: false }).shell).toBe("pip install --no-cache-dir --default-timeout=60 --no-deps -r /app/.zenml_user_requirements");
   expect(commandsFor({ ...layer, installer: { tool: "uv", args: ["--index-strategy=unsafe-best-match"], noCache: false } }, { cacheMounts: true }).shell).toBe(

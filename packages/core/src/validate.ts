@@ -5,8 +5,11 @@
  */
 import { codes, error, show, type Diagnostic } from "./diagnostics.js";
 
-/** Control characters other than tab: a newline could start a new instruction. */
-const control = /[\u0000-\u0008\u000a-\u001f\u007f]/;
+/**
+ * Control characters other than tab (a newline could start a new instruction), and unpaired
+ * UTF-16 surrogates, which no UTF-8 file can hold: they would be written as U+FFFD.
+ */
+const control = /[\u0000-\u0008\u000a-\u001f\u007f]|\p{Cs}/u;
 
 export function hasControlCharacters(value: string): boolean {
   return control.test(value);
@@ -38,14 +41,19 @@ export function checkEnvName(name: string, path: string): Diagnostic | undefined
 export function checkSingleLine(value: string, path: string, what: string): Diagnostic | undefined {
   if (!hasControlCharacters(value)) return undefined;
   return error(codes.UNSAFE_VALUE, path,
-    `${show(value)} holds a control character (newline, carriage return, NUL, ...), which ${what} cannot carry: ` +
+    `${show(value)} holds a control character (newline, carriage return, NUL, ...) or half a surrogate pair, which ${what} cannot carry: ` +
       "a newline would end the instruction. Remove it.");
 }
 
-/** A user's shell command for a RUN line: one line, and no trailing `\\`, which would continue it onto the next instruction. */
+/**
+ * A user's shell command for a RUN line: one line, not blank (a Dockerfile cannot say `RUN` with
+ * no command), and no trailing `\\`, which would continue it onto the next instruction.
+ */
 export function checkShellCommand(value: string, path: string): Diagnostic | undefined {
   const problem = checkSingleLine(value, path, "a RUN instruction");
-  if (problem || !/\\\s*$/.test(value)) return problem;
+  if (problem) return problem;
+  if (value.trim() === "") return error(codes.UNSAFE_VALUE, path, `${show(value)} is not a command. Give one (e.g. \`pip install -e .\`), or remove the setting.`);
+  if (!/\\\s*$/.test(value)) return undefined;
   return error(codes.UNSAFE_VALUE, path,
     `${show(value)} ends with a backslash, which would join the next instruction to this command. Remove it.`);
 }
@@ -88,7 +96,7 @@ export function checkInstallerArg(name: string, value: string | null, path: stri
  * inside the root is the host's check, since only the host knows the file system.
  */
 export function checkPathSetting(value: string, path: string, what: string): Diagnostic | undefined {
-  const problem = value.trim() === "" ? "is empty" : hasControlCharacters(value) ? "holds a control character" : undefined;
+  const problem = value.trim() === "" ? "is empty" : hasControlCharacters(value) ? "holds a control character or half a surrogate pair" : undefined;
   if (!problem) return undefined;
   return error(codes.INVALID_PATH, path,
     `${show(value)} ${problem}; ${what} must be a path inside the source root (e.g. \`requirements.txt\`).`);

@@ -8,7 +8,8 @@ import { afterAll, describe, expect, it } from "vitest";
 import { emitBuildah } from "./index.js";
 
 const installer = { tool: "pip" as const, args: ["--default-timeout=60"], noCache: true };
-const userRequirements = { kind: "requirements", origin: "user", file: ".zenml_user_requirements", dest: "/app/.zenml_user_requirements", installer, secrets: [] } as const;
+type Requirements = Extract<Layer, { kind: "requirements" }>;
+const userRequirements: Requirements = { kind: "requirements", origin: "user", file: ".zenml_user_requirements", dest: "/app/.zenml_user_requirements", installer, secrets: [], lines: [] };
 
 function image(layers: Layer[], extra: Partial<ImagePlan> = {}): ImagePlan {
   return {
@@ -67,7 +68,7 @@ const everyLayer = image([
   { kind: "apt", packages: ["curl", "git"] },
   { kind: "installer", tool: "uv", secrets: [] },
   userRequirements,
-  { kind: "requirements", origin: "integrations", file: ".zenml_integration_requirements", dest: "/app/.zenml_integration_requirements", installer: { tool: "uv", args: [], noCache: false }, secrets: [] },
+  { kind: "requirements", origin: "integrations", file: ".zenml_integration_requirements", dest: "/app/.zenml_integration_requirements", installer: { tool: "uv", args: [], noCache: false }, secrets: [], lines: [] },
   { kind: "sources", chown: "zen ml" },
   { kind: "run", purpose: "local_project_install_command", shell: "pip install -e . && echo \"$HOME\" `id` 'it'\"'\"'s'" },
   { kind: "user", name: "zen ml" },

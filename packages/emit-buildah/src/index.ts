@@ -40,10 +40,11 @@ const dollar = "DOCKWRIGHT_DOLLAR";
 /** Prints `build.sh` for the image; nothing for an image used as is. */
 export function emitBuildah(image: ImagePlan, options: BuildahOptions = {}): Artifacts {
   if (image.skipBuild) return { files: [], diagnostics: [] };
-  const printed = image.parent.kind === "dockerfile" ? userDockerfile(image, image.parent) : fromLayers(image, options);
+  const { parent } = image;
+  const printed = parent.kind === "dockerfile" ? userDockerfile(image, parent) : fromLayers(image, parent, options);
   const files = [{ path: "build.sh", contents: `${printed.lines.join("\n")}\n` }];
   // The Dockerfile emitter writes the same files; with either backend alone the folder is complete.
-  if (image.parent.kind === "dockerfile") files.push({ path: "Dockerfile", contents: image.parent.dockerfile });
+  if (parent.kind === "dockerfile") files.push({ path: "Dockerfile", contents: parent.dockerfile });
   return { files: [...files, ...image.context.generated], diagnostics: printed.diagnostics };
 }
 
@@ -72,9 +73,8 @@ function header(image: ImagePlan, what: string, contextDefault: string, contextH
   ];
 }
 
-function fromLayers(image: ImagePlan, options: BuildahOptions): Printed {
+function fromLayers(image: ImagePlan, parent: Exclude<ParentImage, { kind: "dockerfile" }>, options: BuildahOptions): Printed {
   const caps = { cacheMounts: options.cacheMounts ?? true };
-  const parent = image.parent as Exclude<ParentImage, { kind: "dockerfile" }>;
   const diagnostics: Diagnostic[] = [];
   const secrets = image.secrets.length > 0;
   const lines = [

@@ -61,7 +61,7 @@ describe("emitDockerfile", () => {
       { kind: "env", vars: [["A", "1"]] },
       { kind: "apt", packages: ["curl", "git"] },
       { kind: "installer", tool: "uv", secrets: [] },
-      { kind: "requirements", origin: "user", file: ".zenml_user_requirements", dest: "/app/.zenml_user_requirements", installer, secrets: [] },
+      { kind: "requirements", origin: "user", file: ".zenml_user_requirements", dest: "/app/.zenml_user_requirements", installer, secrets: [], lines: [] },
       { kind: "sources", chown: "zenml" },
       { kind: "run", purpose: "local_project_install_command", shell: "pip install -e ." },
       { kind: "user", name: "zenml" },
@@ -73,7 +73,7 @@ describe("emitDockerfile", () => {
   it("buildkit mode uses cache mounts instead of --no-cache-dir; plain mode has no BuildKit syntax", () => {
     const plan = image([
       { kind: "apt", packages: ["git"] },
-      { kind: "requirements", origin: "user", file: ".zenml_user_requirements", dest: "/app/.zenml_user_requirements", installer, secrets: [] },
+      { kind: "requirements", origin: "user", file: ".zenml_user_requirements", dest: "/app/.zenml_user_requirements", installer, secrets: [], lines: [] },
     ]);
     const buildkit = dockerfileOf(plan);
     expect(buildkit).toContain("RUN --mount=type=cache,id=pip-cache,target=/root/.cache/pip,sharing=shared pip install --default-timeout=60 -r /app/.zenml_user_requirements");
@@ -88,7 +88,7 @@ describe("emitDockerfile", () => {
   it("mounts secrets for the one install that needs them, and refuses them in plain mode", () => {
     const secret = { id: "pypi", target: "/run/secrets/pypi", env: "PIP_INDEX_URL" };
     const plan = image(
-      [{ kind: "requirements", origin: "user", file: ".zenml_user_requirements", dest: "/app/.zenml_user_requirements", installer, secrets: [secret] }],
+      [{ kind: "requirements", origin: "user", file: ".zenml_user_requirements", dest: "/app/.zenml_user_requirements", installer, secrets: [secret], lines: [] }],
       { secrets: [{ id: "pypi", source: { env: "PRIVATE_INDEX" } }] },
     );
     expect(dockerfileOf(plan)).toContain(

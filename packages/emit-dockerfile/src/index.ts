@@ -56,7 +56,18 @@ function printLayer(layer: Layer, caps: { cacheMounts: boolean }): string {
 function run(layer: Parameters<typeof commandsFor>[0], caps: { cacheMounts: boolean }): string {
   const spec = commandsFor(layer, caps);
   const mounts = [...spec.cacheMounts.map(cacheMount), ...spec.secrets.map(secretMount)];
-  return `RUN ${mounts.map((m) => `${m} `).join("")}${oneLine(spec.shell)}`;
+  return `RUN ${mounts.map((m) => `${m} `).join("")}${command(spec.shell)}`;
+}
+
+/**
+ * A command as Docker hands it to `/bin/sh -c`: in shell form when Docker's parser takes it as it
+ * is, else in exec form. The parser reads leading `-` words as RUN flags and a leading `[` as exec
+ * form, takes a `<<WORD` for a heredoc that swallows the next instructions, and trims whitespace
+ * (Go's, which includes U+0085). Only user commands get there: ours hold `<` only quoted.
+ */
+function command(shell: string): string {
+  if (/^[-[]|<<|^[\s\u0085]|[\s\u0085]$/.test(shell)) return execForm(["/bin/sh", "-c", shell]);
+  return oneLine(shell);
 }
 
 function secretMount({ id, target }: SecretMount): string {

@@ -29,21 +29,30 @@ function entries(value: unknown): [string, string][] {
   return value && typeof value === "object" ? Object.entries(value).map(([k, v]) => [k, String(v)]) : [];
 }
 
+/** Where the Dockerfile frontend reads the build context and the Dockerfile's folder. */
+export type FrontendDirs = { context: string; dockerfile: string };
+
+/** `buildctl` arguments that build a user Dockerfile as is with BuildKit's Dockerfile frontend. */
+export function frontendArgs(image: ImagePlan, parent: DockerfileParent, dirs: FrontendDirs, output: string): string[] {
+  const { os, architecture, variant } = image.platform;
+  return [
+    "build",
+    "--frontend", "dockerfile.v0",
+    "--local", `context=${dirs.context}`,
+    "--local", `dockerfile=${dirs.dockerfile}`,
+    "--opt", `filename=${parent.path.slice(parent.path.lastIndexOf("/") + 1)}`,
+    "--opt", `platform=${[os, architecture, variant].filter(Boolean).join("/")}`,
+    ...Object.entries(parent.buildOptions).flatMap(([key, value]) => frontendOptions[key]?.(value) ?? []),
+    "--output", output,
+  ];
+}
+
 /** The note that stands in for llb.pb when an image is a user Dockerfile built as is. */
 export function frontendNote(image: ImagePlan, parent: DockerfileParent): string {
   const slash = parent.path.lastIndexOf("/");
-  const { os, architecture, variant } = image.platform;
-  const options = Object.entries(parent.buildOptions);
-  const untranslated = options.map(([key]) => key).filter((key) => !frontendOptions[key]);
-  const argv = [
-    "--frontend", "dockerfile.v0",
-    "--local", `context=${parent.contextRoot ?? "EMPTY_DIR"}`,
-    "--local", `dockerfile=${slash === -1 ? "." : parent.path.slice(0, slash) || "/"}`,
-    "--opt", `filename=${parent.path.slice(slash + 1)}`,
-    "--opt", `platform=${[os, architecture, variant].filter(Boolean).join("/")}`,
-    ...options.flatMap(([key, value]) => frontendOptions[key]?.(value) ?? []),
-    "--output", `type=image,name=${image.tag},push=true`,
-  ];
+  const untranslated = Object.keys(parent.buildOptions).filter((key) => !frontendOptions[key]);
+  const dirs = { context: parent.contextRoot ?? "EMPTY_DIR", dockerfile: slash === -1 ? "." : parent.path.slice(0, slash) || "/" };
+  const argv = frontendArgs(image, parent, dirs, `type=image,name=${image.tag},push=true`).slice(1);
   // One flag and its value per line.
   const lines = ["buildctl build"];
   for (let i = 0; i < argv.length; i += 2) lines.push(`  ${shellJoin(argv.slice(i, i + 2))}`);

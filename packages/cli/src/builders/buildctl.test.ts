@@ -18,7 +18,7 @@ const image: ImagePlan = {
   layers: [
     { kind: "workdir", path: "/app" },
     { kind: "env", vars: [["GREETING", `say "hi", then 'bye'`]] },
-    { kind: "requirements", origin: "user", file: ".zenml_user_requirements", dest: "/app/.zenml_user_requirements", installer: { tool: "pip", args: [], noCache: true }, secrets: [] },
+    { kind: "requirements", origin: "user", file: ".zenml_user_requirements", dest: "/app/.zenml_user_requirements", installer: { tool: "pip", args: [], noCache: true }, secrets: [], lines: [] },
     { kind: "sources" },
   ],
   config: { labels: [["a,b", 'quote "q"']] },

@@ -8,22 +8,29 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { codes, DiagnosticError, error, formatDiagnostic, hasErrors, shellQuote, type Diagnostic, type ImagePlan, type ParentImage } from "@dockwright/core";
 import { createMatcher, loadDockerignore, parseDockerignore, stageContext, walkContext } from "@dockwright/context";
+import { frontendArgs } from "@dockwright/emit-llb";
 import { invalidInput, parseFlags } from "../args.js";
 import { findRoot } from "../context.js";
 import { exitCodes, type Command, type Io } from "../io.js";
-import { writePlan } from "../output.js";
+import { isReusable, writePlan } from "../output.js";
 import { compileConfig } from "../pipeline.js";
+import { indexFile, readBuildIndex, recordBuild } from "../build-index.js";
+import { buildWithBuildctl } from "../builders/buildctl.js";
+import { compileFlags, compileOptions, report } from "./compile.js";
 
-const help = `Usage: dockwright build CONFIG --builder buildah|docker [options]
+const help = `Usage: dockwright build CONFIG --builder buildah|docker|buildctl [options]
 
 Compiles CONFIG as \`dockwright compile\` does, stages each image's build context
 (the source files and the generated files) in a temporary folder, and builds
 the images in plan order: a parent image of the plan first, skip_build images
-not at all. The tool's progress goes to standard error.
+not at all, images built before with the same checksum (the build index in
+OUT) not again, unless prevent_build_reuse. The tool's progress goes to
+standard error.
 
 Options:
   --builder B            buildah: runs each image's build.sh
                          docker: docker build of each image's Dockerfile
+                         buildctl: buildctl build of each image's llb.pb (BuildKit)
   --root DIR             source root (default: as for compile)
   --out DIR              output folder for the build definitions (default: ./dockwright-out)
   --mode M               buildkit (cache mounts) | plain (default: buildkit). With docker,
@@ -31,74 +38,83 @@ Options:
   --network MODE         docker build --network (e.g. host, for an engine without a bridge)
   --buildah BIN          the buildah command (default: $BUILDAH, else buildah)
   --docker BIN           the docker command (default: $DOCKER, else docker)
+  --buildctl BIN         the buildctl command (default: $BUILDCTL, else buildctl)
+  --addr ADDR            buildkitd address for buildctl (default: buildctl's own)
+  --oci DIR              with buildctl: write OCI tarballs DIR/<image>.tar instead of
+                         images in BuildKit's store
   --pipeline NAME, --python X.Y, --platform P, --zenml-version V   as for compile
   -h, --help             this help
 
 Buildah's storage and isolation come from its environment: STORAGE_DRIVER (e.g.
 vfs), BUILDAH_ISOLATION (e.g. chroot, inside a container), CONTAINERS_STORAGE_CONF.
-Docker's engine comes from DOCKER_HOST.
+Docker's engine comes from DOCKER_HOST; buildctl's daemon from --addr or BUILDKIT_HOST.
 
 Exit codes: 0 every image built; 1 the build tool failed (its error is above);
 2 invalid input, or the build tool is not installed.
 `;
 
-type Builder = "buildah" | "docker";
+const builders = ["buildah", "docker", "buildctl"] as const;
+type Builder = (typeof builders)[number];
 
 /** What runs the build of one image. */
-type Tool = { builder: Builder; bin: string; mode: "buildkit" | "plain"; network?: string };
+type Tool = { builder: Builder; bin: string; mode: "buildkit" | "plain"; network?: string; addr?: string; oci?: string };
+
+/** The backend whose files each builder reads. */
+const backendOf: Record<Builder, string> = { buildah: "buildah", docker: "dockerfile", buildctl: "llb" };
 
 export const buildCommand: Command = async (args, io) => {
   const parsed = parseFlags(args, {
+    ...compileFlags,
     builder: { type: "string" },
-    root: { type: "string" },
-    out: { type: "string" },
     mode: { type: "string" },
     network: { type: "string" },
     buildah: { type: "string" },
     docker: { type: "string" },
-    pipeline: { type: "string" },
-    python: { type: "string" },
-    platform: { type: "string" },
-    "zenml-version": { type: "string" },
+    buildctl: { type: "string" },
+    addr: { type: "string" },
+    oci: { type: "string" },
   }, help, io);
   if (typeof parsed === "number") return parsed;
   const { values, positionals } = parsed;
   if (positionals.length !== 1) return invalidInput(io, `build takes one CONFIG file, got ${positionals.length}. Run \`dockwright build --help\`.`);
-  const builder = values.builder;
-  if (builder !== "buildah" && builder !== "docker") {
-    return invalidInput(io, `${builder === undefined ? "--builder is required" : `--builder ${JSON.stringify(builder)} is not a builder`}; use buildah or docker.`);
+  const builder = builders.find((b) => b === values.builder);
+  if (!builder) {
+    return invalidInput(io, `${values.builder === undefined ? "--builder is required" : `--builder ${JSON.stringify(values.builder)} is not a builder`}; use ${builders.join(", ")}.`);
   }
   const mode = values.mode ?? "buildkit";
   if (mode !== "buildkit" && mode !== "plain") return invalidInput(io, `--mode ${JSON.stringify(mode)} is not a Dockerfile mode; use buildkit or plain.`);
-  const bin = (builder === "docker" ? values.docker ?? io.env["DOCKER"] : values.buildah ?? io.env["BUILDAH"]) ?? builder;
-  const tool: Tool = { builder, bin, mode, ...(values.network !== undefined ? { network: values.network } : {}) };
-  const missing = await notInstalled(bin, io);
+  const bin = values[builder] ?? io.env[builder.toUpperCase()] ?? builder;
+  const tool: Tool = {
+    builder, bin, mode,
+    ...(values.network !== undefined ? { network: values.network } : {}),
+    ...(values.addr !== undefined ? { addr: values.addr } : {}),
+    ...(values.oci !== undefined ? { oci: path.resolve(io.cwd, values.oci) } : {}),
+  };
+  const missing = await notInstalled(builder, bin, io);
   if (missing) return invalidInput(io, missing);
 
-  const configPath = path.resolve(io.cwd, positionals[0]!);
-  const root = values.root !== undefined ? path.resolve(io.cwd, values.root) : await findRoot(path.dirname(configPath));
+  const options = compileOptions(positionals[0]!, values, io.cwd);
+  const root = options.root ?? (await findRoot(path.dirname(options.configPath)));
   if (typeof root !== "string") return invalidInput(io, root.message);
-  const out = path.resolve(io.cwd, values.out ?? "dockwright-out");
-  const result = await compileConfig({
-    configPath,
-    out,
-    root,
-    ...(values.pipeline !== undefined ? { pipeline: values.pipeline } : {}),
-    ...(values.python !== undefined ? { python: values.python } : {}),
-    ...(values.platform !== undefined ? { platform: values.platform } : {}),
-    ...(values["zenml-version"] !== undefined ? { zenmlVersion: values["zenml-version"] } : {}),
-  });
+  const out = options.out;
+  const result = await compileConfig({ ...options, root });
   if ("message" in result) return invalidInput(io, result.message);
-  report(result.diagnostics, io);
+  report(result.diagnostics, io.stderr);
   if (!result.plan) return invalidInput(io, "the configuration is invalid (see above); nothing was built.");
-  const written = await writePlan(result.compiler, result.plan, out, { backends: [builder === "docker" ? "dockerfile" : "buildah"], mode });
-  report(written.diagnostics, io);
+  const index = indexFile(out);
+  const built = new Set((await readBuildIndex(index)).keys());
+  const written = await writePlan(result.compiler, result.plan, out, { backends: [backendOf[builder]], mode, built });
+  report(written.diagnostics, io.stderr);
   if (hasErrors(written.diagnostics)) return invalidInput(io, "a backend cannot express this plan (see above); nothing was built.");
 
   // Images come in build order: a parent image of the plan before the images built on it.
   for (const image of result.plan.images) {
     if (image.skipBuild) {
       io.stdout(`${image.tag}: used as is (skip_build)\n`);
+      continue;
+    }
+    if (isReusable(image, built)) {
+      io.stdout(`${image.tag}: reused, built before with checksum ${image.checksum}\n`);
       continue;
     }
     const staging = await mkdtemp(path.join(tmpdir(), "dockwright-build-"));
@@ -116,22 +132,22 @@ export const buildCommand: Command = async (args, io) => {
     } finally {
       await rm(staging, { recursive: true, force: true });
     }
+    await recordBuild(index, { checksum: image.checksum, tag: image.tag, builder });
     io.stdout(`${image.tag}: built with ${builder}\n`);
   }
   return exitCodes.ok;
 };
 
 /** A message when `bin` cannot be started at all. */
-async function notInstalled(bin: string, io: Io): Promise<string | undefined> {
+async function notInstalled(builder: Builder, bin: string, io: Io): Promise<string | undefined> {
   const started = await new Promise<NodeJS.ErrnoException | undefined>((resolve) => {
     const child = spawn(bin, ["--version"], { cwd: io.cwd, env: io.env, stdio: "ignore" });
     child.on("error", resolve);
     child.on("spawn", () => resolve(undefined));
   });
   if (!started) return undefined;
-  const name = path.basename(bin);
-  const debian = name === "docker" ? "docker.io" : name;
-  return `cannot run ${JSON.stringify(bin)} (${started.code}): is ${name} installed? Install it (Debian: apt-get install ${debian}), or name the command with --${name === "docker" ? "docker" : "buildah"} BIN.`;
+  const install = { buildah: "Debian: apt-get install buildah", docker: "Debian: apt-get install docker.io", buildctl: "BuildKit's release archives; a buildkitd must be reachable too" }[builder];
+  return `cannot run ${JSON.stringify(bin)} (${started.code}): is ${builder} installed? Install it (${install}), or name the command with --${builder} BIN.`;
 }
 
 /** The image's build context as a folder: the plan's sources and generated files, or a user Dockerfile's context. */
@@ -155,6 +171,7 @@ async function stage(image: ImagePlan, root: string, dest: string): Promise<void
 type Paths = { folder: string; staging: string; context: string; root: string };
 
 async function buildImage(tool: Tool, image: ImagePlan, { folder, staging, context, root }: Paths, io: Io): Promise<number> {
+  if (tool.builder === "buildctl") return buildctl(tool, image, { folder, staging, context, root }, io);
   if (tool.builder === "buildah") {
     const env = { ...io.env };
     if (tool.bin !== "buildah") {
@@ -191,6 +208,27 @@ async function buildImage(tool: Tool, image: ImagePlan, { folder, staging, conte
     ...options,
     context,
   ], env, io, io.cwd);
+}
+
+/** BuildKit: the image's llb.pb, or a user Dockerfile through the Dockerfile frontend. */
+async function buildctl(tool: Tool, image: ImagePlan, { folder, staging, context, root }: Paths, io: Io): Promise<number> {
+  const output = tool.oci !== undefined
+    ? ({ type: "oci", dest: path.join(tool.oci, `${image.key}.tar`) } as const)
+    : ({ type: "image", name: image.tag } as const);
+  if (tool.oci !== undefined) await mkdir(tool.oci, { recursive: true });
+  if (image.parent.kind === "dockerfile") {
+    const dockerfile = path.dirname(path.resolve(root, image.parent.path));
+    const csv = output.type === "oci" ? `type=oci,dest=${output.dest}` : `type=image,name=${output.name}`;
+    const args = frontendArgs(image, image.parent, { context, dockerfile }, csv);
+    return run(tool.bin, [...(tool.addr !== undefined ? ["--addr", tool.addr] : []), ...args], io.env, io, root);
+  }
+  return buildWithBuildctl(tool.bin, {
+    folder,
+    locals: { context, generated: folder },
+    output,
+    secrets: image.secrets,
+    ...(tool.addr !== undefined ? { addr: tool.addr } : {}),
+  }, { ...io, cwd: root });
 }
 
 /**
@@ -239,6 +277,4 @@ function run(command: string, args: string[], env: Record<string, string | undef
   });
 }
 
-function report(diagnostics: Diagnostic[], io: Io): void {
-  for (const d of diagnostics) io.stderr(`${formatDiagnostic(d)}\n`);
-}
+

@@ -29,6 +29,8 @@ const image: ImagePlan = {
   platform: { os: "linux", architecture: "amd64" },
   sources: { mode: "ignore" },
   skipBuild: false,
+      secrets: [],
+      reuse: true,
 };
 
 describe("dockwright inspect-llb", () => {

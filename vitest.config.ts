@@ -8,6 +8,7 @@ const src = (dir: string) => fileURLToPath(new URL(`${dir}/src/index.ts`, import
 export default defineConfig({
   resolve: {
     alias: {
+      "@dockwright/core/diagnostics": fileURLToPath(new URL("packages/core/src/diagnostics.ts", import.meta.url)),
       "@dockwright/core": src("packages/core"),
       "@dockwright/context": src("packages/context"),
       "@dockwright/emit-dockerfile": src("packages/emit-dockerfile"),

@@ -9,7 +9,7 @@ const rules = [
   { dir: "packages/core", forbid: /^(node:)?(fs|fs\/promises|child_process|os|process|net|http)$|^@dockwright\/|^dockwright$/, why: "core stays pure: no file system, processes or other packages of ours" },
   { dir: "packages/emit-", forbid: /^@dockwright\/(?!core$)|^dockwright$|^(node:)?(fs|fs\/promises|child_process)$/, why: "emitters import only core and print; they touch no files" },
   { dir: "plugins/", forbid: /^dockwright(\/|$)/, why: "plugins never import the CLI" },
-  { dir: "", forbid: /^@dockwright\/[^/]+\/./, why: "no deep imports: use the package's exports" },
+  { dir: "", forbid: /^@dockwright\/(?!core\/diagnostics$)[^/]+\/./, why: "no deep imports: use the package's exports" },
 ];
 
 function* sources(dir) {

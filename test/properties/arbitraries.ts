@@ -7,27 +7,30 @@ import fc from "fast-check";
 
 /** Pieces that mean something to Docker's parser, a POSIX shell, buildah, YAML or a terminal. */
 const pieces = [
-  // Line and instruction breaks.
-  "\n", "\r", "\r\n", "\0", "\t", "\v", "\f", "\u001b[31m", "\\\n", "\\",
   // Quoting and expansion.
-  "'", '"', "$", "$(touch /tmp/pwned)", "`id`", "${HOME}", "$HOME", "\\$", "$$", "${DOCKWRIGHT_DOLLAR}", "%s",
+  "'", '"', "\\", "$", "$(touch /tmp/pwned)", "`id`", "${HOME}", "$HOME", "\\$", "$$", "${DOCKWRIGHT_DOLLAR}", "%s", "\t",
   // Shell control.
   ";", "&&", "||", "|", "&", ">", "<", "<<EOF", "<<-EOF", "<<'EOF'", "EOF", "#", " # comment",
   // Docker parser: flags, exec form, heredocs, continuation.
-  "--mount=type=bind,source=/,target=/host", "--network=host", '["x"]', "[", "]", "RUN id", "FROM scratch", "USER root",
+  "--mount=type=bind,source=/,target=/host", "--network=host", '["x"]', "[", "]", "RUN id", "FROM scratch", "USER root", "\\ ",
   // Separators of mount options, CSV and env pairs.
   "=", ",", ":", "@", "/", "..", ".", "-", "--", "*", "?", "~", "!", "{", "}",
-  // Unicode: line separators, NEL, no-break space, BOM, astral, combining, right-to-left, lone surrogates.
-  "\u2028", "\u2029", "\u0085", "\u00a0", "\ufeff", "😀", "e\u0301", "\u202e", "\u05d0\u05d1", "中文", "\ud800", "\udc00",
+  // Unicode: line separators, NEL, no-break space, BOM, astral, combining, right-to-left.
+  "\u2028", "\u2029", "\u0085", "\u00a0", "\ufeff", "😀", "e\u0301", "\u202e", "\u05d0\u05d1", "中文",
   // Plain text, so that pieces also land inside words.
   " ", "a", "A_1", "x", "0",
 ];
 
-const joined = fc.array(fc.constantFrom(...pieces), { minLength: 1, maxLength: 8 }).map((parts) => parts.join(""));
+/** Pieces core rejects in every value: line breaks and other controls, unpaired surrogates. */
+const breaking = ["\n", "\r", "\r\n", "\0", "\v", "\f", "\u001b[31m", "\\\n", "\ud800", "\udc00"];
 
-/** Long values: a piece repeated to 1,000-100,000 characters. */
+const joined = fc
+  .array(fc.oneof({ weight: 20, arbitrary: fc.constantFrom(...pieces) }, { weight: 1, arbitrary: fc.constantFrom(...breaking) }), { minLength: 1, maxLength: 8 })
+  .map((parts) => parts.join(""));
+
+/** Long values: a piece repeated to 1,000-20,000 characters (the resource tests go to megabytes). */
 const long = fc
-  .tuple(fc.constantFrom("a", "$", "'", "\\", "😀", "x y", "\u2028"), fc.integer({ min: 1_000, max: 100_000 }))
+  .tuple(fc.constantFrom("a", "$", "'", "\\", "😀", "x y", "\u2028"), fc.integer({ min: 1_000, max: Number(process.env["TMP_LONG"] ?? 20_000) }))
   .map(([piece, length]) => piece.repeat(Math.ceil(length / piece.length)));
 
 /** Any string an attacker might put in a setting. */
@@ -40,19 +43,25 @@ export const hostile: fc.Arbitrary<string> = fc.oneof(
 );
 
 /** Mostly `valid`, sometimes hostile: each field is rejected rarely enough that many cases compile. */
-function mostly<T>(valid: fc.Arbitrary<T>, hostileWeight = 1, validWeight = 12): fc.Arbitrary<T | string> {
+function mostly<T>(valid: fc.Arbitrary<T>, hostileWeight = 1, validWeight = 20): fc.Arbitrary<T | string> {
   return fc.oneof({ weight: validWeight, arbitrary: valid }, { weight: hostileWeight, arbitrary: hostile });
 }
 
 /** Values where core accepts anything on one line: the hostile cases are the point. */
 const freeText = fc.oneof({ weight: 3, arbitrary: hostile }, { weight: 1, arbitrary: fc.constantFrom("1", "", "value with spaces") });
-/** The same without the line breaks core rejects anyway, so that cases compile more often. */
-const oneLine = freeText.map((value) => value.replace(/[\n\r\0]/g, ""));
+/**
+ * Mostly the same without the control characters core rejects (tab stays), so that cases compile
+ * more often; sometimes with them.
+ */
+const oneLine = fc.oneof(
+  { weight: 10, arbitrary: freeText.map((value) => value.replace(/[\u0000-\u0008\u000a-\u001f\u007f]|\p{Cs}/gu, "")) },
+  { weight: 1, arbitrary: freeText },
+);
 
 const envName = fc.oneof(
-  { weight: 8, arbitrary: fc.stringMatching(/^[A-Za-z_][A-Za-z0-9_]{0,8}$/) },
+  { weight: 16, arbitrary: fc.stringMatching(/^[A-Za-z_][A-Za-z0-9_]{0,8}$/) },
   // Names with a meaning to JavaScript objects, to the buildah emitter, to the shell and to the image.
-  { weight: 2, arbitrary: fc.constantFrom("PATH", "path", "DOCKWRIGHT_DOLLAR", "__proto__", "constructor", "HOME", "IFS", "API_TOKEN") },
+  { weight: 2, arbitrary: fc.constantFrom("PATH", "path", process.env["TMP_NO_DD"] ? "PATH" : "DOCKWRIGHT_DOLLAR", "__proto__", "constructor", "HOME", "IFS", "API_TOKEN") },
   { weight: 1, arbitrary: hostile },
 );
 
@@ -89,8 +98,8 @@ const secret = fc
   .tuple(
     fc.record({ id: secretId, env: envName, target: mountTarget }, { requiredKeys: ["id"] }),
     fc.oneof(
-      { weight: 8, arbitrary: fc.record({ source_env: envName }) },
-      { weight: 8, arbitrary: fc.record({ source_file: mostly(fc.constantFrom("~/.netrc", "secrets/token", "/etc/pip.conf", "with space, and comma")) }) },
+      { weight: 16, arbitrary: fc.record({ source_env: envName }) },
+      { weight: 16, arbitrary: fc.record({ source_file: mostly(fc.constantFrom("~/.netrc", "secrets/token", "/etc/pip.conf", "with space, and comma")) }) },
       { weight: 1, arbitrary: fc.record({ source_env: envName, source_file: fc.constant("both.txt") }) },
       { weight: 1, arbitrary: fc.constant({}) },
     ),
@@ -100,8 +109,21 @@ const secret = fc
 /** A relative path of the source root, sometimes hostile. */
 const relativePath = mostly(fc.constantFrom("requirements.txt", "deps/requirements-dev.txt", "with space/req's.txt", "ünïcødé.txt", "a$b`c`.txt"));
 
-/** Text of a requirements file: any lines, since the file's contents are copied, never quoted. */
-const requirementsText = fc.array(fc.oneof(fc.constantFrom("numpy==2.0", "pandas>=2; python_version>'3.8'", "-e .", "--index-url https://u:p@x/simple", "# comment"), hostile), { maxLength: 5 }).map((lines) => lines.join("\n"));
+/**
+ * Requirement lines. Their text reaches only the generated requirements files, never a command
+ * line, so mostly valid ones (core parses them), with hostile values where pip allows any text.
+ */
+const requirementLine = mostly(
+  fc.oneof(
+    fc.constantFrom("numpy==2.0", "pandas>=2; python_version > '3.8'", "torch[cuda]~=2.3", "-e .", "--index-url https://u:p@x.example/simple", "# comment"),
+    oneLine.map((text) => `pkg @ https://example.com/${text.replace(/\s/g, "")}.whl`),
+    oneLine.map((text) => `numpy  # ${text}`),
+  ),
+  1,
+  20,
+);
+
+const requirementsText = fc.array(requirementLine, { maxLength: 5 }).map((lines) => lines.join("\n"));
 
 export type Case = {
   /** The run configuration. */
@@ -111,29 +133,41 @@ export type Case = {
   pipelineName: string;
 };
 
-/** Docker settings with every field that reaches an output; each field present or not. */
-function dockerSettings(files: fc.Arbitrary<[string, string]>) {
-  return fc.record(
-    {
-      parent_image: imageRef,
-      environment: fc.dictionary(envName, mostly(oneLine, 1, 4), { maxKeys: 5 }),
-      apt_packages: fc.array(aptPackage, { maxLength: 3 }),
-      requirements: fc.oneof(
-        fc.array(mostly(oneLine, 1, 4), { maxLength: 4 }),
-        files.map(([path]) => path),
-      ),
-      python_package_installer: fc.constantFrom("pip", "uv"),
-      python_package_installer_args: fc.dictionary(flagName, flagValue, { maxKeys: 3 }),
-      user,
-      local_project_install_command: mostly(oneLine, 1, 2),
-      secrets: fc.array(secret, { maxLength: 2 }),
-      target_repository: mostly(fc.constantFrom("zenml", "registry.example.com:5000/team/zenml")),
-      allow_including_files_in_images: fc.boolean(),
+/** A field present in about one case of `every`. */
+function sometimes<T>(arbitrary: fc.Arbitrary<T>, every: number): fc.Arbitrary<T | undefined> {
+  return fc.oneof({ weight: 1, arbitrary }, { weight: every - 1, arbitrary: fc.constant(undefined) });
+}
+
+/** Drops the absent fields, as a configuration file would not have them. */
+function present(fields: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(fields).filter(([, value]) => value !== undefined));
+}
+
+/**
+ * Docker settings with every field that reaches an output, each present in some cases; `step`
+ * settings (merged over the pipeline's) hold fewer, so that both scopes compile often enough.
+ */
+function dockerSettings(files: fc.Arbitrary<[string, string]>, scope: "pipeline" | "step") {
+  const often = scope === "pipeline" ? 2 : 4;
+  const rarely = scope === "pipeline" ? 4 : 10;
+  return fc
+    .record({
+      parent_image: sometimes(imageRef, often),
+      environment: sometimes(fc.dictionary(envName, oneLine, { maxKeys: 4 }), often),
+      apt_packages: sometimes(fc.array(aptPackage, { maxLength: 3 }), often),
+      requirements: sometimes(fc.oneof(fc.array(requirementLine, { maxLength: 4 }), files.map(([path]) => path)), often),
+      python_package_installer: sometimes(fc.constantFrom("pip", "uv"), often),
+      python_package_installer_args: sometimes(fc.dictionary(flagName, flagValue, { maxKeys: 3 }), often),
+      user: sometimes(user, often),
+      local_project_install_command: sometimes(oneLine, rarely),
+      secrets: sometimes(fc.array(secret, { minLength: 1, maxLength: 2 }), rarely),
+      target_repository: sometimes(mostly(fc.constantFrom("zenml", "registry.example.com:5000/team/zenml")), rarely),
+      // Rarely false: an install command needs the files.
+      allow_including_files_in_images: sometimes(fc.constant(false), 20),
       allow_download_from_artifact_store: fc.constant(false),
       allow_download_from_code_repository: fc.constant(false),
-    },
-    { requiredKeys: [] },
-  );
+    })
+    .map(present);
 }
 
 /** A user Dockerfile as parent, with the fields that reach the Buildah script and the LLB note. */
@@ -163,16 +197,16 @@ export const cases: fc.Arbitrary<Case> = fc
   .record({
     requirementsFile: fc.tuple(relativePath, requirementsText),
     kind: fc.constantFrom("settings", "settings", "settings", "dockerfile"),
-    pipelineName: mostly(fc.constantFrom("training", "p-1.x"), 1, 20),
+    pipelineName: mostly(fc.constantFrom("training", "p-1.x"), 1, 40),
   })
   .chain(({ requirementsFile, kind, pipelineName }) => {
     const files = { [requirementsFile[0]]: requirementsFile[1] };
-    const pipeline = kind === "dockerfile" ? dockerfileParent : dockerSettings(fc.constant(requirementsFile));
+    const pipeline = kind === "dockerfile" ? dockerfileParent : dockerSettings(fc.constant(requirementsFile), "pipeline");
     return fc
       .record({
         pipeline,
         // A step with settings of its own, merged over the pipeline's: another image.
-        step: fc.option(fc.tuple(mostly(fc.constantFrom("trainer", "eval.v2")), dockerSettings(fc.constant(requirementsFile))), { nil: undefined }),
+        step: sometimes(fc.tuple(mostly(fc.constantFrom("trainer", "eval.v2")), dockerSettings(fc.constant(requirementsFile), "step")), 2),
       })
       .map(({ pipeline, step }): Case => {
         const dockerfile = (pipeline as { dockerfile?: unknown }).dockerfile;

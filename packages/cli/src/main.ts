@@ -1,13 +1,12 @@
-import { compileCommand } from "./commands/compile.js";
-import { schemaCommand } from "./commands/schema.js";
 import { exitCodes, type Command, type Io } from "./io.js";
 
+// Commands load on first use: \`dockwright context\` should not pay for the compiler's start-up.
 const commands: Record<string, { run: () => Promise<Command>; summary: string }> = {
-  compile: { run: async () => compileCommand, summary: "compile a run configuration into build definitions" },
-  build: { run: async () => (await import("./commands/build.js")).buildCommand, summary: "compile, then build the images with buildah or docker" },
+  compile: { run: async () => (await import("./commands/compile.js")).compileCommand, summary: "compile a run configuration into build definitions" },
+  build: { run: async () => (await import("./commands/build.js")).buildCommand, summary: "compile, then build the images with buildah, docker or buildctl" },
   context: { run: async () => (await import("./commands/context.js")).contextCommand, summary: "list the files Docker would send as build context" },
   explain: { run: async () => (await import("./commands/explain.js")).explainCommand, summary: "tell which images are reusable and which layers would rebuild, and why" },
-  schema: { run: async () => schemaCommand, summary: "print the JSON Schema of the Docker settings" },
+  schema: { run: async () => (await import("./commands/schema.js")).schemaCommand, summary: "print the JSON Schema of the Docker settings" },
   "inspect-llb": { run: async () => (await import("./commands/inspect-llb.js")).inspectLlbCommand, summary: "print an llb.pb file as dump-llb JSON" },
 };
 

@@ -1,7 +1,7 @@
 /** Reading `.dockerignore` files as Docker reads them (moby/patternmatcher `ignorefile.ReadAll`). */
 import { readFile } from "node:fs/promises";
 import path from "node:path";
-import { codes, DiagnosticError, error } from "@dockwright/core";
+import { codes, DiagnosticError, error } from "@dockwright/core/diagnostics";
 import { cleanPath } from "./paths.js";
 import { parsePattern, PatternError, trimSpace } from "./pattern.js";
 

@@ -1,5 +1,6 @@
 /** The files of a build context as archives and staging see them: sources plus generated files. */
-import { codes, DiagnosticError, error, type ContextEntry, type GeneratedFile } from "@dockwright/core";
+import { codes, DiagnosticError, error } from "@dockwright/core/diagnostics";
+import type { ContextEntry, GeneratedFile } from "@dockwright/core";
 import { cleanPath, sortByPath } from "./paths.js";
 
 export type ContextFile =

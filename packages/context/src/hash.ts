@@ -9,7 +9,8 @@ import { createHash, randomBytes } from "node:crypto";
 import fs from "node:fs";
 import { mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
-import { codes, DiagnosticError, error, type ContextEntry, type ContextSnapshot } from "@dockwright/core";
+import { codes, DiagnosticError, error } from "@dockwright/core/diagnostics";
+import type { ContextEntry, ContextSnapshot } from "@dockwright/core";
 import { pacer, type ContextWalk, type Progress, type WalkEntry } from "./walk.js";
 
 export type CachedHash = { size: number; mtimeMs: number; ino: number; sha256: string };

@@ -3,7 +3,7 @@
  * with moby/patternmatcher `MatchesUsingParentResults`): each entry is evaluated with its
  * directory's result, and excluded directories are skipped under BuildKit's pruning rule.
  */
-import { codes, DiagnosticError, error } from "@dockwright/core";
+import { codes, DiagnosticError, error } from "@dockwright/core/diagnostics";
 import { parsePattern, PatternError, type Pattern } from "./pattern.js";
 
 /** The result for one path, kept for a directory so that its entries can inherit it. */

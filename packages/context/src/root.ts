@@ -1,7 +1,7 @@
 /** Finding the source root, as the reference system finds it. */
 import { stat } from "node:fs/promises";
 import path from "node:path";
-import { codes, DiagnosticError, error } from "@dockwright/core";
+import { codes, DiagnosticError, error } from "@dockwright/core/diagnostics";
 
 export type SourceRootOptions = {
   /** Where the search for a `.zen` folder starts (usually the working directory). */

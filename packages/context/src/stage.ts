@@ -2,7 +2,8 @@
 import { chmod, copyFile, mkdir, readdir, symlink, writeFile } from "node:fs/promises";
 import { constants } from "node:fs";
 import path from "node:path";
-import { codes, DiagnosticError, error, type ContextEntry, type GeneratedFile } from "@dockwright/core";
+import { codes, DiagnosticError, error } from "@dockwright/core/diagnostics";
+import type { ContextEntry, GeneratedFile } from "@dockwright/core";
 import { contextFiles } from "./files.js";
 
 /**

@@ -7,7 +7,8 @@
 import fs from "node:fs";
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
-import { codes, DiagnosticError, error, type ContextEntry, type GeneratedFile } from "@dockwright/core";
+import { codes, DiagnosticError, error } from "@dockwright/core/diagnostics";
+import type { ContextEntry, GeneratedFile } from "@dockwright/core";
 import { contextFiles, type ContextFile } from "./files.js";
 
 const block = 512;

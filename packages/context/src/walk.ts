@@ -14,7 +14,8 @@
 import { isUtf8 } from "node:buffer";
 import fs from "node:fs";
 import path from "node:path";
-import { codes, DiagnosticError, error, type ContextEntry } from "@dockwright/core";
+import { codes, DiagnosticError, error } from "@dockwright/core/diagnostics";
+import type { ContextEntry } from "@dockwright/core";
 import { createMatcher, type Matcher, type MatchState } from "./matcher.js";
 import { compareUtf8, showBytes, sortByPath } from "./paths.js";
 

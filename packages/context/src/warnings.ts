@@ -1,5 +1,6 @@
 /** Warnings about a build context: its size, and files that look like secrets. */
-import { codes, warning, type ContextEntry, type Diagnostic } from "@dockwright/core";
+import { codes, warning } from "@dockwright/core/diagnostics";
+import type { ContextEntry, Diagnostic } from "@dockwright/core";
 
 const bigContext = 50 * 1024 * 1024; // the reference system warns from 50 MiB on
 const largestShown = 5;

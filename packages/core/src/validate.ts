@@ -102,10 +102,13 @@ export function checkPathSetting(value: string, path: string, what: string): Dia
     `${show(value)} ${problem}; ${what} must be a path inside the source root (e.g. \`requirements.txt\`).`);
 }
 
-/** Secret ids as BuildKit, Buildah and LLB all accept them. */
+/**
+ * Secret ids as BuildKit, Buildah and LLB all accept them. An id also names a file (the default
+ * target `/run/secrets/ID`, the Buildah script's copy), so `.` and `..` are not ids.
+ */
 export function checkSecretId(id: string, path: string): Diagnostic | undefined {
-  if (/^[A-Za-z0-9_.-]{1,64}$/.test(id)) return undefined;
-  return error(codes.INVALID_VALUE, path, `${show(id)} is not a secret id: use up to 64 letters, digits, \`_\`, \`.\` and \`-\`.`);
+  if (/^[A-Za-z0-9_.-]{1,64}$/.test(id) && id !== "." && id !== "..") return undefined;
+  return error(codes.INVALID_VALUE, path, `${show(id)} is not a secret id: use up to 64 letters, digits, \`_\`, \`.\` and \`-\`, other than \`.\` and \`..\`.`);
 }
 
 /** An absolute path inside the build container, safe in a mount option list (no `,` or `=`). */

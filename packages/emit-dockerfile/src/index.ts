@@ -93,9 +93,12 @@ export function quote(value: string): string {
   return `"${oneLine(value).replace(/["$\\]/g, "\\$&")}"`;
 }
 
-/** Exec form is JSON: any string round-trips, line breaks included. */
+/**
+ * Exec form is JSON: any string round-trips, line breaks included. Written as Go's encoder writes
+ * it, with `<`, `>`, `&`, U+2028 and U+2029 escaped, so that no parser sees a `<<WORD` heredoc in it.
+ */
 function execForm(argv: string[]): string {
-  return JSON.stringify(argv);
+  return JSON.stringify(argv).replace(/[<>&\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
 }
 
 /** Core guarantees single-line values; a break here would start a new instruction. */

@@ -26,6 +26,11 @@ describe("the facts' test vector", () => {
   });
 });
 
+test("strings decode exactly, a leading U+FEFF included (not taken for a byte order mark)", () => {
+  const meta = { args: ["\ufeff'", "\u2028", "😀e\u0301", "\u0085"], env: ["A=\ufeff"] };
+  expect(decode("Meta", encode("Meta", meta))).toEqual(meta);
+});
+
 describe("encoding rules of the Go client", () => {
   test("negative numbers are 10-byte varints", () => {
     expect(hex(new Writer().varint(-1).finish())).toBe("ffffffffffffffffff01");

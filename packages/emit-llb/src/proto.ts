@@ -6,7 +6,8 @@
 export const wire = { varint: 0, fixed64: 1, delimited: 2, fixed32: 5 } as const;
 
 const utf8 = new TextEncoder();
-const utf8Decoder = new TextDecoder();
+// A leading U+FEFF is part of the string: the default decoder would drop it as a byte order mark.
+const utf8Decoder = new TextDecoder("utf-8", { ignoreBOM: true });
 
 export class Writer {
   private readonly chunks: number[] = [];

@@ -1,5 +1,5 @@
 import path from "node:path";
-import { DiagnosticError, formatDiagnostic } from "@dockwright/core";
+import { DiagnosticError, formatDiagnostic } from "@dockwright/core/diagnostics";
 import { contextWarnings, findSourceRoot, formatBytes, loadDockerignore, walkContext, type Progress } from "@dockwright/context";
 import { invalidInput, parseFlags } from "../args.js";
 import { exitCodes, type Command, type Io } from "../io.js";

@@ -203,6 +203,19 @@ describe("every diagnostic code", () => {
     );
   });
 
+  it("build args and labels of a user Dockerfile are checked before they reach a builder's arguments", async () => {
+    const diagnostics = await diagnosticsOf({
+      config: docker({ dockerfile: "Dockerfile", source_files: "ignore", parent_image_build_config: { build_options: { buildargs: { "A=B": "1", OK: "a\u0000b" }, labels: [] } } }),
+      host: memoryHost({ Dockerfile: "FROM scratch\n" }),
+      expect: {},
+    });
+    expect(diagnostics.filter((d) => d.severity === "error").map((d) => [d.code, d.path])).toEqual([
+      ["INVALID_VALUE", 'settings.docker.parent_image_build_config.build_options.buildargs["A=B"]'],
+      ["UNSAFE_VALUE", "settings.docker.parent_image_build_config.build_options.buildargs.OK"],
+      ["INVALID_TYPE", "settings.docker.parent_image_build_config.build_options.labels"],
+    ]);
+  });
+
   it("an invalid platform is an invalid value", async () => {
     const diagnostics = await diagnosticsOf({ config: {}, platform: "amd64", expect: {} });
     expect(diagnostics[0]).toMatchObject({ code: "INVALID_VALUE", path: "platform" });

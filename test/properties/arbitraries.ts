@@ -30,7 +30,7 @@ const joined = fc
 
 /** Long values: a piece repeated to 1,000-20,000 characters (the resource tests go to megabytes). */
 const long = fc
-  .tuple(fc.constantFrom("a", "$", "'", "\\", "😀", "x y", "\u2028"), fc.integer({ min: 1_000, max: Number(process.env["TMP_LONG"] ?? 20_000) }))
+  .tuple(fc.constantFrom("a", "$", "'", "\\", "😀", "x y", "\u2028"), fc.integer({ min: 1_000, max: 20_000 }))
   .map(([piece, length]) => piece.repeat(Math.ceil(length / piece.length)));
 
 /** Any string an attacker might put in a setting. */
@@ -61,7 +61,7 @@ const oneLine = fc.oneof(
 const envName = fc.oneof(
   { weight: 16, arbitrary: fc.stringMatching(/^[A-Za-z_][A-Za-z0-9_]{0,8}$/) },
   // Names with a meaning to JavaScript objects, to the buildah emitter, to the shell and to the image.
-  { weight: 2, arbitrary: fc.constantFrom("PATH", "path", process.env["TMP_NO_DD"] ? "PATH" : "DOCKWRIGHT_DOLLAR", "__proto__", "constructor", "HOME", "IFS", "API_TOKEN") },
+  { weight: 2, arbitrary: fc.constantFrom("PATH", "path", "DOCKWRIGHT_DOLLAR", "__proto__", "constructor", "HOME", "IFS", "API_TOKEN") },
   { weight: 1, arbitrary: hostile },
 );
 
@@ -147,7 +147,7 @@ function present(fields: Record<string, unknown>): Record<string, unknown> {
  * Docker settings with every field that reaches an output, each present in some cases; `step`
  * settings (merged over the pipeline's) hold fewer, so that both scopes compile often enough.
  */
-function dockerSettings(files: fc.Arbitrary<[string, string]>, scope: "pipeline" | "step") {
+function dockerSettings(requirementsFile: string, scope: "pipeline" | "step") {
   const often = scope === "pipeline" ? 2 : 4;
   const rarely = scope === "pipeline" ? 4 : 10;
   return fc
@@ -155,7 +155,7 @@ function dockerSettings(files: fc.Arbitrary<[string, string]>, scope: "pipeline"
       parent_image: sometimes(imageRef, often),
       environment: sometimes(fc.dictionary(envName, oneLine, { maxKeys: 4 }), often),
       apt_packages: sometimes(fc.array(aptPackage, { maxLength: 3 }), often),
-      requirements: sometimes(fc.oneof(fc.array(requirementLine, { maxLength: 4 }), files.map(([path]) => path)), often),
+      requirements: sometimes(fc.oneof(fc.array(requirementLine, { maxLength: 4 }), fc.constant(requirementsFile)), often),
       python_package_installer: sometimes(fc.constantFrom("pip", "uv"), often),
       python_package_installer_args: sometimes(fc.dictionary(flagName, flagValue, { maxKeys: 3 }), often),
       user: sometimes(user, often),
@@ -170,6 +170,14 @@ function dockerSettings(files: fc.Arbitrary<[string, string]>, scope: "pipeline"
     .map(present);
 }
 
+/**
+ * Build option values: any text, line breaks included, but no NUL or unpaired surrogate. Core does
+ * not check build options yet (reported), and no file or argument can hold those.
+ */
+const optionText = freeText.map((value) => value.replace(/\0|\p{Cs}/gu, ""));
+/** Build arg and label names hold no `=` either: `--build-arg` and `--label` split at the first one. */
+const optionKey = optionText.map((value) => value.replaceAll("=", ""));
+
 /** A user Dockerfile as parent, with the fields that reach the Buildah script and the LLB note. */
 const dockerfileParent = fc.record(
   {
@@ -179,9 +187,9 @@ const dockerfileParent = fc.record(
       {
         build_options: fc.record(
           {
-            buildargs: fc.dictionary(mostly(fc.constantFrom("VERSION", "PY")), freeText, { maxKeys: 2 }),
-            labels: fc.dictionary(mostly(fc.constantFrom("org.example.team", "a")), freeText, { maxKeys: 2 }),
-            target: mostly(fc.constantFrom("prod", "build")),
+            buildargs: fc.dictionary(fc.oneof(fc.constantFrom("VERSION", "PY"), optionKey), optionText, { maxKeys: 2 }),
+            labels: fc.dictionary(fc.oneof(fc.constantFrom("org.example.team", "a"), optionKey), optionText, { maxKeys: 2 }),
+            target: fc.oneof(fc.constantFrom("prod", "build"), optionText),
           },
           { requiredKeys: [] },
         ),
@@ -196,17 +204,17 @@ const dockerfileParent = fc.record(
 export const cases: fc.Arbitrary<Case> = fc
   .record({
     requirementsFile: fc.tuple(relativePath, requirementsText),
-    kind: fc.constantFrom("settings", "settings", "settings", "dockerfile"),
+    parent: fc.oneof({ weight: 3, arbitrary: fc.constant("settings") }, { weight: 1, arbitrary: fc.constant("dockerfile") }),
     pipelineName: mostly(fc.constantFrom("training", "p-1.x"), 1, 40),
   })
-  .chain(({ requirementsFile, kind, pipelineName }) => {
-    const files = { [requirementsFile[0]]: requirementsFile[1] };
-    const pipeline = kind === "dockerfile" ? dockerfileParent : dockerSettings(fc.constant(requirementsFile), "pipeline");
+  .chain(({ requirementsFile: [path, text], parent, pipelineName }) => {
+    const files = { [path]: text };
+    const pipeline = parent === "dockerfile" ? dockerfileParent : dockerSettings(path, "pipeline");
     return fc
       .record({
         pipeline,
         // A step with settings of its own, merged over the pipeline's: another image.
-        step: sometimes(fc.tuple(mostly(fc.constantFrom("trainer", "eval.v2")), dockerSettings(fc.constant(requirementsFile), "step")), 2),
+        step: sometimes(fc.tuple(mostly(fc.constantFrom("trainer", "eval.v2")), dockerSettings(path, "step")), 2),
       })
       .map(({ pipeline, step }): Case => {
         const dockerfile = (pipeline as { dockerfile?: unknown }).dockerfile;

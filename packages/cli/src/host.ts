@@ -31,7 +31,8 @@ export async function nodeHost({ root, out }: HostOptions): Promise<CompileHost>
       throw e;
     }
     const relative = path.relative(realRoot, real);
-    if (relative.startsWith("..") || path.isAbsolute(relative)) {
+    // `..` or `../x`, not `..x`: a name may start with two dots.
+    if (relative === ".." || relative.startsWith(`..${path.sep}`) || path.isAbsolute(relative)) {
       throw new DiagnosticError([
         error(codes.INVALID_PATH, settingPath,
           `${JSON.stringify(file)} resolves to ${JSON.stringify(real)}, outside the source root ${JSON.stringify(realRoot)}; ` +
@@ -50,6 +51,14 @@ export async function nodeHost({ root, out }: HostOptions): Promise<CompileHost>
         throw new DiagnosticError([error(codes.INVALID_PATH, settingPath, `${JSON.stringify(file)} is not a regular file. Name a file.`)]);
       }
       return readFile(real, "utf8");
+    },
+    async folder(dir, settingPath) {
+      const real = await resolveInside(dir, settingPath);
+      if (real === undefined) return false;
+      if (!(await stat(real)).isDirectory()) {
+        throw new DiagnosticError([error(codes.INVALID_PATH, settingPath, `${JSON.stringify(dir)} is not a folder. Name a folder of the source root.`)]);
+      }
+      return true;
     },
     context(dockerignore, settingPath) {
       // Every image of a compile shares the walk of the same context.

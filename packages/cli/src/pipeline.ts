@@ -1,12 +1,11 @@
 /** Loading a run configuration and compiling it with the standard plugins and backends. */
-import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { Compiler, type BuildPlan, type Diagnostic } from "@dockwright/core";
 import { git } from "@dockwright/plugin-git";
 import { localEnv } from "@dockwright/plugin-local-env";
 import { zenml } from "@dockwright/plugin-zenml";
-import { parse as parseYaml } from "yaml";
 import { registerBackends } from "./backends.js";
+import { loadConfig } from "./config-file.js";
 import { findRoot } from "./context.js";
 import { nodeHost } from "./host.js";
 
@@ -59,22 +58,6 @@ export async function compileConfig(options: CompileOptions): Promise<Compiled |
     ...(options.platform !== undefined ? { platform: options.platform } : {}),
   });
   return { compiler, ...result };
-}
-
-async function loadConfig(file: string): Promise<{ value: unknown } | { message: string }> {
-  let text: string;
-  try {
-    text = await readFile(file, "utf8");
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    return { message: `cannot read the configuration ${JSON.stringify(file)}${code === "ENOENT" ? ": no such file" : `: ${code}`}. Pass the path of a YAML or JSON run configuration.` };
-  }
-  try {
-    // JSON is YAML; one parser reads both, with line numbers in its errors.
-    return { value: parseYaml(text, { maxAliasCount: 100, prettyErrors: true }) ?? {} };
-  } catch (e) {
-    return { message: `the configuration ${JSON.stringify(file)} is not valid YAML or JSON: ${(e as Error).message.split("\n")[0]}` };
-  }
 }
 
 /** `configs/training.yaml` -> `training`, made fit for an image tag. */

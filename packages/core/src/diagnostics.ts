@@ -67,7 +67,9 @@ export function hasErrors(diagnostics: readonly Diagnostic[]): boolean {
 /** A value as it appears in a message: JSON, shortened, control characters visible. */
 export function show(value: unknown): string {
   const text = JSON.stringify(value) ?? String(value);
-  return text.length > 80 ? `${text.slice(0, 77)}...` : text;
+  // Cut by code point, so a character outside the BMP is never split in half.
+  const points = Array.from(text.slice(0, 200));
+  return points.length > 80 ? `${points.slice(0, 77).join("")}...` : text;
 }
 
 /** One line per diagnostic, `error CODE at path: message`. */

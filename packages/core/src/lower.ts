@@ -45,6 +45,11 @@ export interface CompileHost {
    * exist; throws a `DiagnosticError` when the path leaves the source root.
    */
   readFile(path: string, settingPath: string): Promise<string | undefined>;
+  /**
+   * Whether a folder named by a setting exists; throws a `DiagnosticError` when the path leaves
+   * the source root, or names a file. Hosts without one check only the path's form.
+   */
+  folder?(path: string, settingPath: string): Promise<boolean>;
   /** The build context of the source root, filtered by the given or the root's .dockerignore. */
   context(dockerignore: string | undefined, settingPath: string): Promise<{ patterns: string[]; snapshot: ContextSnapshot; diagnostics: Diagnostic[] }>;
   /** Packs the source root for download from an artifact store; absent when the host cannot. */
@@ -178,6 +183,10 @@ function environmentLayer(s: Settings, base: string, out: Collector): Layer | un
   for (const [name, value] of Object.entries(s.environment)) {
     const upper = name.toUpperCase();
     out.add(checkEnvName(name, at(name)));
+    if (upper.startsWith("DOCKWRIGHT_")) {
+      // Dockwright's own: the code download variables, and a helper of the Buildah script.
+      out.add(error(codes.INVALID_ENV_NAME, at(name), `${show(name)} starts with DOCKWRIGHT_, a prefix Dockwright reserves for its own variables. Rename it.`));
+    }
     out.add(checkSingleLine(value, at(name), "a Dockerfile ENV value"));
     if (secretName.test(upper) && value !== "") {
       out.add(warning(codes.SECRET_IN_ENVIRONMENT, at(name),
@@ -210,10 +219,25 @@ async function resolveParent(request: ImageRequest, out: Collector): Promise<Par
     if (text === undefined) {
       out.add(error(codes.FILE_NOT_FOUND, at, `${show(s.dockerfile)} does not exist in the source root ${show(request.host.root)}. Fix the path (it is relative to the source root).`));
     }
+    // The build reads the context root and the ignore file: both must lie inside the source root.
     if (s.build_context_root !== undefined) {
-      out.add(checkPathSetting(s.build_context_root, formatPath(base, ["build_context_root"]), "a build context"));
+      const at = formatPath(base, ["build_context_root"]);
+      const invalid = checkPathSetting(s.build_context_root, at, "a build context");
+      out.add(invalid);
+      if (!invalid && request.host.folder && !(await request.host.folder(s.build_context_root, at))) {
+        out.add(error(codes.FILE_NOT_FOUND, at, `the folder ${show(s.build_context_root)} does not exist in the source root ${show(request.host.root)}. Fix the path (it is relative to the source root).`));
+      }
     }
     const config = s.parent_image_build_config;
+    checkBuildOptions(config.build_options ?? {}, formatPath(base, ["parent_image_build_config", "build_options"]), out);
+    if (config.dockerignore !== undefined) {
+      const at = formatPath(base, ["parent_image_build_config", "dockerignore"]);
+      const invalid = checkPathSetting(config.dockerignore, at, "a .dockerignore file");
+      out.add(invalid);
+      if (!invalid && (await request.host.readFile(config.dockerignore, at)) === undefined) {
+        out.add(error(codes.FILE_NOT_FOUND, at, `the .dockerignore file ${show(config.dockerignore)} does not exist in the source root ${show(request.host.root)}. Fix the path.`));
+      }
+    }
     return {
       kind: "dockerfile",
       path: s.dockerfile,
@@ -234,6 +258,29 @@ async function resolveParent(request: ImageRequest, out: Collector): Promise<Par
     return { kind: "image", ref: "scratch" };
   }
   return { kind: "image", ref };
+}
+
+/** Build args and labels reach `docker build`, `buildah bud` and `buildctl` as `NAME=value` arguments. */
+function checkBuildOptions(options: Record<string, unknown>, base: string, out: Collector): void {
+  for (const key of ["buildargs", "labels"]) {
+    const map = options[key];
+    if (map === undefined) continue;
+    if (map === null || typeof map !== "object" || Array.isArray(map)) {
+      out.add(error(codes.INVALID_TYPE, `${base}.${key}`, `got ${show(map)}; expected a map of names to values.`));
+      continue;
+    }
+    for (const [name, value] of Object.entries(map)) {
+      const at = formatPath(`${base}.${key}`, [name]);
+      if (!/^[A-Za-z_][A-Za-z0-9_.-]*$/.test(name)) {
+        out.add(error(codes.INVALID_VALUE, at, `${show(name)} is not a build ${key === "labels" ? "label" : "argument"} name: use letters, digits, \`_\`, \`.\` and \`-\`.`));
+      }
+      if (typeof value !== "string" && typeof value !== "number" && typeof value !== "boolean") {
+        out.add(error(codes.INVALID_TYPE, at, `got ${show(value)}; expected a string, a number or a boolean.`));
+      } else {
+        out.add(checkSingleLine(String(value), at, "a build argument"));
+      }
+    }
+  }
 }
 
 function intermediateImage(request: ImageRequest, parent: Extract<ParentImage, { kind: "dockerfile" }>): ImagePlan {

@@ -64,12 +64,24 @@ export function normalizeName(name: string): string {
  * Resolves requirement sources (given in install order) into generated files. `includes` maps
  * root-relative paths to the text of files named by `-r`; see `loadIncludes`.
  */
+/** Characters of one requirements text: far beyond any real environment (pip freeze of thousands of packages is ~100 KiB). */
+const maxTextLength = 4 * 2 ** 20;
+
 export function resolveRequirements(
   sources: readonly RequirementSource[],
   target: RequirementTarget,
   includes: ReadonlyMap<string, string> = new Map(),
 ): ResolvedRequirements {
   const diagnostics: Diagnostic[] = [];
+  const tooLarge = [...sources, ...[...includes].map(([file, text]) => ({ text, from: file }))].filter((s) => s.text.length > maxTextLength);
+  if (tooLarge.length > 0) {
+    // Resolving keeps every line's provenance: bounded input keeps memory bounded.
+    return {
+      files: [],
+      diagnostics: tooLarge.map((s) => error(codes.INVALID_REQUIREMENT, s.from,
+        `the requirements of ${s.from} are ${Math.round(s.text.length / 2 ** 20)} MiB, more than the ${maxTextLength / 2 ** 20} MiB Dockwright reads. Split them, or install the bulk from a prebuilt parent image.`)),
+    };
+  }
   const entries = sources.flatMap((source) => expand(source, source.text, source.file, includes, [], diagnostics));
   for (const entry of entries) {
     if (entry.kind !== "requirement") continue;
@@ -139,7 +151,7 @@ function* logicalLines(text: string): Generator<{ text: string; line: number }> 
     while (line.endsWith("\\") && !/^\s*#/.test(line) && i + 1 < lines.length) {
       line = line.slice(0, -1) + lines[++i]!;
     }
-    const content = line.replace(/(^|\s+)#.*$/, "").trim();
+    const content = line.replace(/(^|\s)#.*$/, "").trim();
     if (content !== "") yield { text: content, line: first + 1 };
   }
 }
@@ -264,7 +276,7 @@ function parseRequirement(line: string): Requirement | string {
   const { requirement: text, options } = option && editable ? { requirement: option.value, options: false } : splitOptions(line);
 
   // pip's bare paths and URLs, optionally with `[extras]` and `; marker`.
-  const location = (isUrl(text) ? text.split(/\s+;/) : text.split(";"))[0]!.trim().replace(/\[[^\]]*\]$/, "");
+  const location = (isUrl(text) ? text.split(/(?<=\s);/) : text.split(";"))[0]!.trim().replace(/\[[^\]]*\]$/, "");
   const bare = !directReference.test(text) && (isUrl(location) || localPath.test(location) || archive.test(location) || location.includes("/"));
   if (editable || bare) return isUrl(location) && !fileUrl.test(location) ? { kind: "url" } : { kind: "local", location };
 
@@ -281,7 +293,7 @@ function parseRequirement(line: string): Requirement | string {
     rest = rest.slice(end + 1).trimStart();
   }
   if (rest.startsWith("@")) {
-    const [url = "", markerText] = rest.slice(1).trim().split(/\s+;\s*/, 2);
+    const [url = "", markerText] = rest.slice(1).trim().split(/(?<=\s);/, 2).map((part) => part.trim());
     if (url === "" || /\s/.test(url)) return "a direct reference needs one URL after `@`";
     const invalid = markerText === undefined ? undefined : checkMarker(markerText);
     if (invalid) return invalid;
@@ -586,7 +598,8 @@ function checkMarker(text: string): string | undefined {
 
 /** A marker, or why it is not one. */
 function parseMarker(text: string): Marker | string {
-  const tokens = text.match(/\s*('[^']*'|"[^"]*"|===|==|!=|<=|>=|~=|<|>|\(|\)|[A-Za-z_][\w.]*|\S)/g)?.map((t) => t.trim()) ?? [];
+  // No leading \s* in the pattern: a global match skips blanks anyway, and it would make a long blank run quadratic.
+  const tokens = text.match(/'[^']*'|"[^"]*"|===|==|!=|<=|>=|~=|<|>|\(|\)|[A-Za-z_][\w.]*|\S/g) ?? [];
   let position = 0;
   const peek = () => tokens[position];
   const fail = (what: string) => `the marker ${show(text.trim())} ${what}`;

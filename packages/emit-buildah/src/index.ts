@@ -40,6 +40,8 @@ const dollar = "DOCKWRIGHT_DOLLAR";
 /** Prints `build.sh` for the image; nothing for an image used as is. */
 export function emitBuildah(image: ImagePlan, options: BuildahOptions = {}): Artifacts {
   if (image.skipBuild) return { files: [], diagnostics: [] };
+  const oversized = oversizedEnv(image);
+  if (oversized.length > 0) return { files: [], diagnostics: oversized };
   const { parent } = image;
   const printed = parent.kind === "dockerfile" ? userDockerfile(image, parent) : fromLayers(image, parent, options);
   const files = [{ path: "build.sh", contents: `${printed.lines.join("\n")}\n` }];
@@ -115,11 +117,7 @@ function printLayer(layer: Layer, caps: { cacheMounts: boolean }): string[] {
       'rmdir "$empty"',
       `buildah config --workingdir ${shellQuote(path)} "$ctr"`,
     ])
-    .with({ kind: "env" }, ({ vars }) => {
-      const escape = vars.some(([, value]) => value.includes("$"));
-      const args = vars.map(([name, value]) => `--env ${shellQuote(`${name}=${value.replaceAll("$", `\${${dollar}}`)}`)}`);
-      return [command("buildah config", escape ? [`--env ${shellQuote(`${dollar}=$`)}`, ...args, `--env ${dollar}-`] : args, '"$ctr"')];
-    })
+    .with({ kind: "env" }, ({ vars }) => envCommands(vars))
     .with({ kind: "apt" }, { kind: "installer" }, { kind: "run" }, (l) => [run(l, caps)])
     .with({ kind: "requirements" }, (l) => [
       `buildah copy --quiet "$ctr" "$CONTEXT"/${shellQuote(l.file)} ${shellQuote(l.dest)}`,
@@ -131,6 +129,40 @@ function printLayer(layer: Layer, caps: { cacheMounts: boolean }): string[] {
     ])
     .with({ kind: "user" }, ({ name }) => [`buildah config --user ${shellQuote(name)} "$ctr"`])
     .exhaustive();
+}
+
+/** Linux passes no single argument longer than this (MAX_ARG_STRLEN less its NUL). */
+const maxArgBytes = 131_071;
+/** Arguments of one `buildah config` call, well below the ~2 MiB Linux allows for all of them. */
+const maxCallBytes = 1 << 20;
+
+/** `buildah config --env` calls, split so that no call exceeds what a process may receive. */
+function envCommands(vars: [string, string][]): string[] {
+  const calls: string[][] = [];
+  let size = Infinity;
+  for (const [name, value] of vars) {
+    const arg = `${name}=${value.replaceAll("$", `\${${dollar}}`)}`;
+    const bytes = Buffer.byteLength(arg) + 16;
+    if (size + bytes > maxCallBytes) {
+      calls.push([]);
+      size = 0;
+    }
+    calls[calls.length - 1]!.push(`--env ${shellQuote(arg)}`);
+    size += bytes;
+  }
+  return calls.map((args) => {
+    const escape = args.some((arg) => arg.includes(`\${${dollar}}`));
+    return command("buildah config", escape ? [`--env ${shellQuote(`${dollar}=$`)}`, ...args, `--env ${dollar}-`] : args, '"$ctr"');
+  });
+}
+
+/** Env values whose `--env` argument no process can receive, after `$` is escaped. */
+function oversizedEnv(image: ImagePlan): Diagnostic[] {
+  return image.layers.flatMap((layer) => (layer.kind === "env" ? layer.vars : []))
+    .filter(([name, value]) => Buffer.byteLength(`${name}=${value.replaceAll("$", `\${${dollar}}`)}`) > maxArgBytes)
+    .map(([name]) => error(codes.UNSUPPORTED_BY_BACKEND, `environment.${name}`,
+      `the value of ${name} is too long for \`buildah config --env\` once its \`$\` signs are escaped (Linux passes at most ${maxArgBytes} bytes in one argument). ` +
+        "Shorten it, or use the Dockerfile or LLB."));
 }
 
 function run(layer: Parameters<typeof commandsFor>[0], caps: { cacheMounts: boolean }): string {

@@ -111,6 +111,27 @@ describe("emitDockerfile", () => {
     expect(text).toContain('ENTRYPOINT ["sh","-c","echo 1\\necho 2"]');
   });
 
+  it("prints a user command Docker's parser would read differently in exec form, `<` escaped", () => {
+    const run = (shell: string) => dockerfileOf(image([{ kind: "run", purpose: "p", shell }])).split("\n").at(-2);
+    expect(run("pip install -e .")).toBe("RUN pip install -e .");
+    // RUN flags, exec form, a heredoc that would swallow the next instructions, whitespace Go trims.
+    expect(run("--network=host id")).toBe('RUN ["/bin/sh","-c","--network=host id"]');
+    expect(run('["id"]')).toBe('RUN ["/bin/sh","-c","[\\"id\\"]"]');
+    expect(run("\\ --network=host")).toBe('RUN ["/bin/sh","-c","\\\\ --network=host"]');
+    expect(run("cat <<EOF")).toBe('RUN ["/bin/sh","-c","cat \\u003c\\u003cEOF"]');
+    expect(run("id \u0085")).toBe('RUN ["/bin/sh","-c","id \u0085"]');
+    const text = dockerfileOf(image([{ kind: "run", purpose: "p", shell: "cat <<EOF" }, { kind: "user", name: "zenml" }]));
+    expect(DockerfileParser.parse(text).getInstructions().map((i) => i.getKeyword())).toEqual(["FROM", "WORKDIR", "RUN", "USER"]);
+  });
+
+  it("refuses a line longer than Docker's parser reads (64 KiB)", () => {
+    const plan = image([{ kind: "env", vars: [["BIG", "'".repeat(65_535 - 'ENV BIG=""'.length)]] }]);
+    expect(emitDockerfile(plan).diagnostics).toEqual([]);
+    const artifacts = emitDockerfile(image([{ kind: "env", vars: [["BIG", "$".repeat(40_000)]] }]));
+    expect(artifacts.files).toEqual([]);
+    expect(artifacts.diagnostics[0]).toMatchObject({ code: "UNSUPPORTED_BY_BACKEND", severity: "error", message: expect.stringContaining("80010 bytes once quoted") });
+  });
+
   it("refuses a line break that core should have rejected, instead of starting an instruction", () => {
     expect(() => emitDockerfile(image([{ kind: "env", vars: [["A", "x\nRUN evil"]] }]))).toThrow(/line break/);
   });

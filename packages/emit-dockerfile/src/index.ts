@@ -34,8 +34,20 @@ export function emitDockerfile(image: ImagePlan, options: DockerfileOptions = {}
   if (entrypoint) lines.push(`ENTRYPOINT ${execForm(entrypoint)}`);
   if (cmd) lines.push(`CMD ${execForm(cmd)}`);
   if (labels.length > 0) lines.push(`LABEL ${labels.map(([k, v]) => `${quote(k)}=${quote(v)}`).join(" \\\n      ")}`);
-  const files = [{ path: "Dockerfile", contents: `${lines.join("\n")}\n` }, ...image.context.generated];
-  return { files, diagnostics: [] };
+  const text = `${lines.join("\n")}\n`;
+  const tooLong = text.split("\n").find((line) => utf8.encode(line).length > maxLineBytes);
+  if (tooLong !== undefined) return { files: [], diagnostics: [lineTooLong(image, tooLong)] };
+  return { files: [{ path: "Dockerfile", contents: text }, ...image.context.generated], diagnostics: [] };
+}
+
+/** Docker's parser reads lines with Go's bufio.Scanner and rejects a longer one ("dockerfile line greater than max allowed size"). */
+const maxLineBytes = 65_535;
+const utf8 = new TextEncoder();
+
+function lineTooLong(image: ImagePlan, line: string): Diagnostic {
+  return error(codes.UNSUPPORTED_BY_BACKEND, `images.${image.key}`,
+    `a line of the Dockerfile (${JSON.stringify(line.slice(0, 40))}..., ${utf8.encode(line).length} bytes once quoted) is longer than the ` +
+      `${maxLineBytes} bytes Docker reads. Shorten the values it holds, or use the Buildah script or LLB.`);
 }
 
 function fromRef(parent: Exclude<ParentImage, { kind: "dockerfile" }>): string {
@@ -63,10 +75,11 @@ function run(layer: Parameters<typeof commandsFor>[0], caps: { cacheMounts: bool
  * A command as Docker hands it to `/bin/sh -c`: in shell form when Docker's parser takes it as it
  * is, else in exec form. The parser reads leading `-` words as RUN flags and a leading `[` as exec
  * form, takes a `<<WORD` for a heredoc that swallows the next instructions, and trims whitespace
- * (Go's, which includes U+0085). Only user commands get there: ours hold `<` only quoted.
+ * (Go's, which includes U+0085); other parsers (dockerfile-ast, editors) also take a leading `\`
+ * for an escape. Only user commands get there: ours hold `<` only quoted.
  */
 function command(shell: string): string {
-  if (/^[-[]|<<|^[\s\u0085]|[\s\u0085]$/.test(shell)) return execForm(["/bin/sh", "-c", shell]);
+  if (/^[-[\\]|<<|^[\s\u0085]|[\s\u0085]$/.test(shell)) return execForm(["/bin/sh", "-c", shell]);
   return oneLine(shell);
 }
 

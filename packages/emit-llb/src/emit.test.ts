@@ -466,6 +466,15 @@ describe("images LLB cannot build alone", () => {
     expect(emitLlb(plan({ layers: [], skipBuild: true }))).toEqual({ files: [], diagnostics: [] });
   });
 
+  test("a command or variable longer than Linux passes to a process (128 KiB) is a diagnostic", () => {
+    const env = (value: string) => plan({ layers: [{ kind: "env", vars: [["BIG", value]] }, { kind: "run", purpose: "p", shell: "id" }] });
+    expect(emitLlb(env("x".repeat(131_071 - "BIG=".length))).diagnostics).toEqual([]);
+    const artifacts = emitLlb(env("😀".repeat(40_000)));
+    expect(artifacts.files).toEqual([]);
+    expect(artifacts.diagnostics[0]).toMatchObject({ code: "UNSUPPORTED_BY_BACKEND", message: expect.stringContaining("(160004 bytes)") });
+    expect(emitLlb(plan({ layers: [{ kind: "run", purpose: "p", shell: "x".repeat(131_072) }] })).diagnostics[0]?.code).toBe("UNSUPPORTED_BY_BACKEND");
+  });
+
   test("scratch with nothing to build is a diagnostic, not an empty definition", () => {
     const artifacts = emitLlb(plan({ parent: { kind: "image", ref: "scratch" }, layers: [{ kind: "env", vars: [["A", "1"]] }] }));
     expect(artifacts.files).toEqual([]);

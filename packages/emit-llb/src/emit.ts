@@ -1,7 +1,7 @@
 /**
  * The LLB backend: an image plan in, `llb.pb`, `llb.json` and `image-config.json` out.
  */
-import { codes, error, type Artifacts, type EmitOptions, type ImagePlan } from "@dockwright/core";
+import { codes, error, type Artifacts, type Diagnostic, type EmitOptions, type ImagePlan } from "@dockwright/core";
 import { match } from "ts-pattern";
 import { formatJson, toGoJson, type JsonObject } from "./codec.js";
 import type { Op, OpMetadata } from "./schema.js";
@@ -43,6 +43,9 @@ function build(image: ImagePlan, parentRef: string): Artifacts {
         "the image is `scratch` with no file system change; raw LLB cannot describe an empty build. Add a layer or use another parent.")],
     };
   }
+  const tooLong = [...graph.vertices.flatMap(({ op }) => [...(op.exec?.meta?.args ?? []), ...(op.exec?.meta?.env ?? [])]), ...envStrings(state)]
+    .find((text) => utf8.encode(text).length > maxExecString);
+  if (tooLong !== undefined) return { files: [], diagnostics: [execStringTooLong(image, tooLong)] };
   const definition = graph.close(state.root);
   return {
     files: [
@@ -53,6 +56,20 @@ function build(image: ImagePlan, parentRef: string): Artifacts {
     ],
     diagnostics: [],
   };
+}
+
+/** Linux passes no longer argument or environment string to a process (MAX_ARG_STRLEN, less its NUL). */
+const maxExecString = 131_071;
+const utf8 = new TextEncoder();
+
+function envStrings(state: State): string[] {
+  return state.env.map(([name, value]) => `${name}=${value}`);
+}
+
+function execStringTooLong(image: ImagePlan, text: string): Diagnostic {
+  return error(codes.UNSUPPORTED_BY_BACKEND, `images.${image.key}`,
+    `${JSON.stringify(text.slice(0, 40))}... (${utf8.encode(text).length} bytes) is a command or an environment variable longer than the ` +
+      `${maxExecString} bytes Linux passes to a process, so no build could run it. Shorten the values it holds.`);
 }
 
 /** One op as dump-llb prints it; an op without metadata prints `{"caps": null}`, as in Go. */
@@ -73,7 +90,7 @@ function imageConfig(image: ImagePlan, state: State): JsonObject {
     ...(variant ? { variant } : {}),
     config: {
       ...(state.user ? { User: state.user } : {}),
-      Env: state.env.map(([name, value]) => `${name}=${value}`),
+      Env: envStrings(state),
       ...(entrypoint ? { Entrypoint: entrypoint } : {}),
       ...(cmd ? { Cmd: cmd } : {}),
       WorkingDir: state.cwd,

@@ -53,7 +53,7 @@ export function lowerImage(image: ImagePlan, parentRef: string): Lowered {
 function lowerLayer(ctx: Context, state: State, layer: Layer): State {
   return match(layer)
     .with({ kind: "workdir" }, ({ path }) => workdir(ctx, state, path))
-    .with({ kind: "env" }, ({ vars }) => ({ ...state, env: vars.reduce(setEnv, state.env) }))
+    .with({ kind: "env" }, ({ vars }) => ({ ...state, env: setEnv(state.env, vars) }))
     .with({ kind: "user" }, ({ name }) => ({ ...state, user: name }))
     .with({ kind: P.union("apt", "installer", "run") }, (l) => run(ctx, state, l))
     .with({ kind: "requirements" }, (l) => {
@@ -68,9 +68,13 @@ function lowerLayer(ctx: Context, state: State, layer: Layer): State {
     .exhaustive();
 }
 
-/** ENV: a later value of a name replaces the earlier one and moves to the end, as in BuildKit. */
-function setEnv(env: State["env"], [name, value]: [string, string]): State["env"] {
-  return [...env.filter(([n]) => n !== name), [name, value]];
+/**
+ * ENV: a later value of a name replaces the earlier one and moves to the end, as in BuildKit.
+ * In one pass, not one per variable: that would be quadratic in the number of variables.
+ */
+function setEnv(env: State["env"], vars: [string, string][]): State["env"] {
+  const last = new Map(vars.map(([name], i) => [name, i]));
+  return [...env.filter(([name]) => !last.has(name)), ...vars.filter(([name], i) => last.get(name) === i)];
 }
 
 function metadata(name: string, ...caps: string[]): OpMetadata {

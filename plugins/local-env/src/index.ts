@@ -4,8 +4,8 @@
  * `poetry export`). Commands run without a shell, in the source root, with a timeout.
  */
 import { spawn } from "node:child_process";
-import { access, stat } from "node:fs/promises";
-import { dirname, isAbsolute, relative, resolve } from "node:path";
+import { realpath, stat } from "node:fs/promises";
+import { dirname, isAbsolute, relative, resolve, sep } from "node:path";
 import { codes, error, shellJoin, type Compiler, type LocalEnvironmentRequest, type LocalEnvironmentResult, type Plugin } from "@dockwright/core";
 
 export type LocalEnvOptions = {
@@ -41,15 +41,16 @@ async function replicate(request: LocalEnvironmentRequest, settings: Settings): 
     return "stdout" in run ? { requirements: run.stdout } : fail(`${run.problem}. Fix the command, or remove \`replicate_local_python_environment\`.`);
   }
 
-  // The pyproject must lie inside the source root: the export reads the project beside it.
-  const pyproject = resolve(request.root, request.pyproject);
-  const inside = relative(request.root, pyproject);
-  if (inside.startsWith("..") || isAbsolute(inside)) {
-    return { diagnostics: [error(codes.INVALID_PATH, request.path, `${JSON.stringify(request.pyproject)} is outside the source root ${JSON.stringify(request.root)}. Use a pyproject.toml inside it.`)] };
-  }
-  if (!(await exists(pyproject))) {
+  // The pyproject must lie inside the source root, as written and with links resolved: the
+  // export reads the project beside it.
+  const outside = () => ({ diagnostics: [error(codes.INVALID_PATH, request.path, `${JSON.stringify(request.pyproject)} is outside the source root ${JSON.stringify(request.root)}. Use a pyproject.toml inside it.`)] });
+  const written = resolve(request.root, request.pyproject);
+  if (!isInside(request.root, written)) return outside();
+  const pyproject = await realpath(written).catch(() => undefined);
+  if (pyproject === undefined) {
     return { diagnostics: [error(codes.FILE_NOT_FOUND, request.path, `${JSON.stringify(request.pyproject)} does not exist in the source root ${JSON.stringify(request.root)}. Fix the path (it is relative to the source root).`)] };
   }
+  if (!isInside(await realpath(request.root), pyproject)) return outside();
   const directory = dirname(pyproject);
   // As the reference system: the given command, else uv, else poetry, whichever works first.
   const commands = request.command
@@ -113,10 +114,12 @@ function killGroup(pid: number | undefined): void {
   }
 }
 
+function isInside(root: string, path: string): boolean {
+  const inside = relative(root, path);
+  return inside !== ".." && !inside.startsWith(`..${sep}`) && !isAbsolute(inside);
+}
+
 async function isDirectory(path: string): Promise<boolean> {
   return stat(path).then((s) => s.isDirectory(), () => false);
 }
 
-async function exists(path: string): Promise<boolean> {
-  return access(path).then(() => true, () => false);
-}

@@ -60,7 +60,7 @@ function secretArgs({ id, source }: BuildSecret): string[] {
 }
 
 /** `--output` and `--secret` are each read as one CSV record: a field holding `,` or `"` is quoted, its quotes doubled. */
-function csvField(field: string): string {
+export function csvField(field: string): string {
   return /[",\r\n]/.test(field) ? `"${field.replaceAll('"', '""')}"` : field;
 }
 

@@ -15,7 +15,7 @@ import { exitCodes, type Command, type Io } from "../io.js";
 import { isReusable, writePlan } from "../output.js";
 import { compileConfig } from "../pipeline.js";
 import { indexFile, readBuildIndex, recordBuild } from "../build-index.js";
-import { buildWithBuildctl } from "../builders/buildctl.js";
+import { buildWithBuildctl, csvField } from "../builders/buildctl.js";
 import { compileFlags, compileOptions, report } from "./compile.js";
 
 const help = `Usage: dockwright build CONFIG --builder buildah|docker|buildctl [options]
@@ -197,8 +197,9 @@ async function buildImage(tool: Tool, image: ImagePlan, { folder, staging, conte
     if (problem) throw new DiagnosticError([problem]);
   }
   const options = image.parent.kind === "dockerfile" ? dockerBuildOptions(image.parent, io) : [];
+  // docker reads --secret as one CSV record, as buildctl does.
   const secrets = image.secrets.flatMap(({ id, source }) =>
-    ["--secret", "env" in source ? `id=${id},env=${source.env}` : `id=${id},src=${path.resolve(root, source.file)}`]);
+    ["--secret", [`id=${id}`, "env" in source ? `env=${source.env}` : `src=${path.resolve(root, source.file)}`].map(csvField).join(",")]);
   return run(tool.bin, [
     "build",
     "--file", path.join(dockerfileDir, "Dockerfile"),

@@ -1,5 +1,6 @@
 /** The CLI's use of @dockwright/context: finding the source root and snapshotting a context. */
 import path from "node:path";
+import { inside } from "./paths.js";
 import { DiagnosticError, formatDiagnostic, type ContextSnapshot, type Diagnostic } from "@dockwright/core";
 import {
   contextWarnings,
@@ -36,8 +37,8 @@ export type SnapshotRequest = {
 
 export async function snapshotContext(request: SnapshotRequest): Promise<{ patterns: string[]; snapshot: ContextSnapshot; diagnostics: Diagnostic[] }> {
   const { file, patterns } = await loadDockerignore(request.root, request.dockerignore);
-  const outInRoot = path.relative(request.root, request.out);
-  const ownOutput = outInRoot.startsWith("..") || path.isAbsolute(outInRoot) ? [] : [escapePattern(outInRoot.split(path.sep).join("/"))];
+  const outInRoot = inside(request.root, request.out);
+  const ownOutput = outInRoot === undefined ? [] : [escapePattern(outInRoot)];
   const walk = await walkContext(request.root, { patterns: [...patterns, ...ownOutput] });
   const cacheFile = path.join(cacheFolder(request.out), "stat-cache.json");
   const cache = await loadStatCache(cacheFile);

@@ -7,6 +7,7 @@ import path from "node:path";
 import { writeCodeArchive } from "@dockwright/context";
 import { codes, DiagnosticError, error, type CompileHost } from "@dockwright/core";
 import { snapshotContext } from "./context.js";
+import { inside } from "./paths.js";
 
 export type HostOptions = {
   /** Absolute source root. */
@@ -30,9 +31,7 @@ export async function nodeHost({ root, out }: HostOptions): Promise<CompileHost>
       if ((e as NodeJS.ErrnoException).code === "ENOENT") return undefined;
       throw e;
     }
-    const relative = path.relative(realRoot, real);
-    // `..` or `../x`, not `..x`: a name may start with two dots.
-    if (relative === ".." || relative.startsWith(`..${path.sep}`) || path.isAbsolute(relative)) {
+    if (inside(realRoot, real) === undefined) {
       throw new DiagnosticError([
         error(codes.INVALID_PATH, settingPath,
           `${JSON.stringify(file)} resolves to ${JSON.stringify(real)}, outside the source root ${JSON.stringify(realRoot)}; ` +
@@ -82,9 +81,8 @@ export async function nodeHost({ root, out }: HostOptions): Promise<CompileHost>
       // One archive per compile, shared by every image whose code comes from the artifact store.
       archive ??= (async () => {
         await mkdir(out, { recursive: true });
-        const outInRoot = path.relative(realRoot, await realpath(out));
-        const inside = !outInRoot.startsWith("..") && !path.isAbsolute(outInRoot);
-        const { file, sha256, diagnostics } = await writeCodeArchive({ root: realRoot, out, exclude: inside ? [outInRoot.split(path.sep).join("/")] : [] });
+        const outInRoot = inside(realRoot, await realpath(out));
+        const { file, sha256, diagnostics } = await writeCodeArchive({ root: realRoot, out, exclude: outInRoot === undefined ? [] : [outInRoot] });
         return { path: path.relative(out, file).split(path.sep).join("/"), sha256, diagnostics };
       })();
       return archive;

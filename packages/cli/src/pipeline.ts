@@ -8,6 +8,7 @@ import { registerBackends } from "./backends.js";
 import { loadConfig } from "./config-file.js";
 import { findRoot } from "./context.js";
 import { nodeHost } from "./host.js";
+import { inside } from "./paths.js";
 
 export type CompileOptions = {
   configPath: string;
@@ -27,8 +28,7 @@ export async function compileConfig(options: CompileOptions): Promise<Compiled |
   if ("message" in config) return config;
   const root = options.root ?? (await findRoot(path.dirname(options.configPath)));
   if (typeof root !== "string") return root;
-  const rootFromOut = path.relative(options.out, root);
-  if (!rootFromOut.startsWith("..") && !path.isAbsolute(rootFromOut)) {
+  if (inside(options.out, root) !== undefined) {
     // Output files would land in the user's source tree.
     return { message: `the output folder ${JSON.stringify(options.out)} holds the source root ${JSON.stringify(root)}; choose a folder of its own with --out.` };
   }

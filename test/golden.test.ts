@@ -10,6 +10,7 @@ import path from "node:path";
 import { formatDiagnostic, type ImagePlan } from "@dockwright/core";
 import { DockerfileParser, type Env } from "dockerfile-ast";
 import { afterAll, describe, expect, it } from "vitest";
+import { expectedKeywords } from "./support/ir.ts";
 import { compileConfig } from "../packages/cli/src/pipeline.ts";
 import { writePlan } from "../packages/cli/src/output.ts";
 import { backendNames } from "../packages/cli/src/backends.ts";
@@ -82,16 +83,3 @@ describe.each(cases)("fixture %s", (name) => {
   });
 });
 
-function expectedKeywords(image: ImagePlan): string[] {
-  const perLayer: Record<ImagePlan["layers"][number]["kind"], string[]> = {
-    workdir: ["WORKDIR"], env: ["ENV"], apt: ["RUN"], installer: ["RUN"], requirements: ["COPY", "RUN"],
-    sources: ["COPY"], run: ["RUN"], user: ["USER"],
-  };
-  return [
-    "FROM",
-    ...image.layers.flatMap((l) => perLayer[l.kind]),
-    ...(image.config.entrypoint ? ["ENTRYPOINT"] : []),
-    ...(image.config.cmd ? ["CMD"] : []),
-    ...(image.config.labels.length > 0 ? ["LABEL"] : []),
-  ];
-}

@@ -7,6 +7,7 @@ import { emitDockerfile, type DockerfileMode } from "@dockwright/emit-dockerfile
 import { DockerfileParser, type Env, type Flag, type Instruction, type Run } from "dockerfile-ast";
 import fc from "fast-check";
 import { describe, expect, test } from "vitest";
+import { expectedKeywords } from "../support/ir.ts";
 import { cases } from "./arbitraries.ts";
 import { builtImages, commandsOf, compileCase, parameters, Tally, throughUtf8, timeout } from "./support.ts";
 
@@ -129,16 +130,3 @@ function offsetOf(text: string, position: { line: number; character: number }): 
   return offset + position.character;
 }
 
-function expectedKeywords(image: ImagePlan): string[] {
-  const perLayer: Record<ImagePlan["layers"][number]["kind"], string[]> = {
-    workdir: ["WORKDIR"], env: ["ENV"], apt: ["RUN"], installer: ["RUN"], requirements: ["COPY", "RUN"],
-    sources: ["COPY"], run: ["RUN"], user: ["USER"],
-  };
-  return [
-    "FROM",
-    ...image.layers.flatMap((l) => perLayer[l.kind]),
-    ...(image.config.entrypoint ? ["ENTRYPOINT"] : []),
-    ...(image.config.cmd ? ["CMD"] : []),
-    ...(image.config.labels.length > 0 ? ["LABEL"] : []),
-  ];
-}

@@ -5,29 +5,12 @@ import path from "node:path";
 import { commandsFor, type ImagePlan, type Layer } from "@dockwright/core";
 import fc from "fast-check";
 import { afterAll, describe, expect, it } from "vitest";
+import { imagePlan } from "../../../test/support/ir.ts";
 import { emitBuildah } from "./index.js";
 
 const installer = { tool: "pip" as const, args: ["--default-timeout=60"], noCache: true };
 type Requirements = Extract<Layer, { kind: "requirements" }>;
 const userRequirements: Requirements = { kind: "requirements", origin: "user", file: ".zenml_user_requirements", dest: "/app/.zenml_user_requirements", installer, secrets: [], lines: [] };
-
-function image(layers: Layer[], extra: Partial<ImagePlan> = {}): ImagePlan {
-  return {
-    key: "pipeline",
-    tag: "zenml:p-orchestrator",
-    checksum: "sha256:0",
-    parent: { kind: "image", ref: "python:3.11-slim" },
-    layers: [{ kind: "workdir", path: "/app" }, ...layers],
-    config: { labels: [] },
-    context: { generated: [{ path: ".zenml_user_requirements", contents: "numpy\n" }], dockerignore: [] },
-    platform: { os: "linux", architecture: "amd64" },
-    sources: { mode: "include" },
-    skipBuild: false,
-    secrets: [],
-    reuse: true,
-    ...extra,
-  };
-}
 
 function scriptOf(plan: ImagePlan, cacheMounts?: boolean): string {
   const file = emitBuildah(plan, cacheMounts === undefined ? {} : { cacheMounts }).files.find((f) => f.path === "build.sh");
@@ -49,7 +32,7 @@ const hostile = [
 ];
 
 const dockerfileParent = (contextRoot?: string): ImagePlan =>
-  image([], {
+  imagePlan([], {
     key: "pipeline-parent",
     tag: "zenml:p-intermediate-build",
     layers: [],
@@ -63,7 +46,7 @@ const dockerfileParent = (contextRoot?: string): ImagePlan =>
     context: { generated: [], dockerignore: [] },
   });
 
-const everyLayer = image([
+const everyLayer = imagePlan([
   { kind: "env", vars: hostile.map((value, i): [string, string] => [`V${i}`, value]) },
   { kind: "apt", packages: ["curl", "git"] },
   { kind: "installer", tool: "uv", secrets: [] },
@@ -80,7 +63,7 @@ const everyLayer = image([
 });
 
 /** Two secrets, from a variable and from a file, mounted into the install command. */
-const withSecrets = image([{ ...userRequirements, secrets: [{ id: "index", target: "/run/secrets/index", env: "PIP_INDEX_URL" }, { id: "netrc", target: "/root/.netrc" }] }], {
+const withSecrets = imagePlan([{ ...userRequirements, secrets: [{ id: "index", target: "/run/secrets/index", env: "PIP_INDEX_URL" }, { id: "netrc", target: "/root/.netrc" }] }], {
   secrets: [{ id: "index", source: { env: "INDEX_URL" } }, { id: "netrc", source: { file: "secrets/my netrc" } }],
 });
 
@@ -89,7 +72,7 @@ afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
 describe("emitBuildah", () => {
   it("prints a script a reviewer can read", () => {
-    expect(scriptOf(image([
+    expect(scriptOf(imagePlan([
       { kind: "env", vars: [["PYTHONUNBUFFERED", "1"], ["GREETING", "hello $USER"]] },
       { kind: "apt", packages: ["git"] },
       userRequirements,
@@ -142,14 +125,14 @@ describe("emitBuildah", () => {
   });
 
   it("without cache mounts, cleans up like the plain Dockerfile", () => {
-    const text = scriptOf(image([{ kind: "apt", packages: ["git"] }, userRequirements]), false);
+    const text = scriptOf(imagePlan([{ kind: "apt", packages: ["git"] }, userRequirements]), false);
     expect(text).not.toContain("--mount");
     expect(text).toContain("rm -rf /var/lib/apt/lists/*");
     expect(text).toContain("pip install --no-cache-dir --default-timeout=60 -r /app/.zenml_user_requirements");
   });
 
   it("builds on the tag of a parent image of the same plan", () => {
-    const text = scriptOf(image([], { parent: { kind: "plan", key: "pipeline-parent", tag: "zenml:p-intermediate-build" } }));
+    const text = scriptOf(imagePlan([], { parent: { kind: "plan", key: "pipeline-parent", tag: "zenml:p-intermediate-build" } }));
     expect(text).toContain("ctr=$(buildah from zenml:p-intermediate-build)");
   });
 
@@ -170,19 +153,19 @@ describe("emitBuildah", () => {
   });
 
   it("writes nothing for an image used as is", () => {
-    expect(emitBuildah(image([], { skipBuild: true }))).toEqual({ files: [], diagnostics: [] });
+    expect(emitBuildah(imagePlan([], { skipBuild: true }))).toEqual({ files: [], diagnostics: [] });
   });
 
   it("refuses a label name buildah would split", () => {
-    const { diagnostics } = emitBuildah(image([], { config: { labels: [["a=b", "c"]] } }));
+    const { diagnostics } = emitBuildah(imagePlan([], { config: { labels: [["a=b", "c"]] } }));
     expect(diagnostics).toMatchObject([{ code: "INVALID_VALUE", severity: "error" }]);
   });
 
   it.each([
     ["every layer kind with hostile values", everyLayer],
     ["no cache mounts", everyLayer, false],
-    ["a minimal image", image([])],
-    ["a parent of the same plan", image([], { parent: { kind: "plan", key: "k", tag: "zenml:k" } })],
+    ["a minimal image", imagePlan([])],
+    ["a parent of the same plan", imagePlan([], { parent: { kind: "plan", key: "k", tag: "zenml:k" } })],
     ["a user Dockerfile with a context", dockerfileParent("docker")],
     ["a user Dockerfile alone", dockerfileParent()],
     ["build secrets", withSecrets],
@@ -227,13 +210,13 @@ describe("emitBuildah", () => {
   });
 
   it("defaults to the current folder and the image's tag", () => {
-    const calls = runWithStandIn(image([{ kind: "sources" }]), []);
+    const calls = runWithStandIn(imagePlan([{ kind: "sources" }]), []);
     expect(calls.find((argv) => argv[0] === "copy" && argv.at(-1) === ".")).toEqual(["copy", "--quiet", "ctr-1", ".", "."]);
     expect(calls.at(-1)).toEqual(["commit", "--rm", "ctr-1", "zenml:p-orchestrator"]);
   });
 
   it("removes the working container when a step fails", () => {
-    const calls = runWithStandIn(image([userRequirements]), [], "run");
+    const calls = runWithStandIn(imagePlan([userRequirements]), [], "run");
     expect(calls.map((argv) => argv[0])).toEqual(["from", "copy", "config", "copy", "run", "rm"]);
     expect(calls.at(-1)).toEqual(["rm", "ctr-1"]);
   });
@@ -275,7 +258,7 @@ describe("emitBuildah", () => {
     // Core rejects line breaks in values; everything else goes.
     const value = fc.string({ unit: "binary" }).filter((v) => !v.includes("\n"));
     fc.assert(fc.property(value, fc.stringMatching(/^[$a-z{}]*$/), (a, b) => {
-      const text = scriptOf(image([{ kind: "env", vars: [["A", a], ["B", b]] }]));
+      const text = scriptOf(imagePlan([{ kind: "env", vars: [["A", a], ["B", b]] }]));
       const specs = text.split("\n").filter((line) => line.startsWith("  --env ")).map((line) => unquote(line.slice(8, -2)));
       const env = configEnv(specs);
       return env.get("A") === a && env.get("B") === b && !env.has("DOCKWRIGHT_DOLLAR");

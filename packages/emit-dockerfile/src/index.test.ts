@@ -1,27 +1,10 @@
 import type { ImagePlan, Layer } from "@dockwright/core";
 import { DockerfileParser, type Env, type Label } from "dockerfile-ast";
 import { describe, expect, it } from "vitest";
+import { imagePlan } from "../../../test/support/ir.ts";
 import { emitDockerfile } from "./index.js";
 
 const installer = { tool: "pip" as const, args: ["--default-timeout=60"], noCache: true };
-
-function image(layers: Layer[], extra: Partial<ImagePlan> = {}): ImagePlan {
-  return {
-    key: "pipeline",
-    tag: "zenml:p-orchestrator",
-    checksum: "sha256:0",
-    parent: { kind: "image", ref: "python:3.11-slim" },
-    layers: [{ kind: "workdir", path: "/app" }, ...layers],
-    config: { labels: [] },
-    context: { generated: [{ path: ".zenml_user_requirements", contents: "numpy\n" }], dockerignore: [] },
-    platform: { os: "linux", architecture: "amd64" },
-    sources: { mode: "include" },
-    skipBuild: false,
-    secrets: [],
-    reuse: true,
-    ...extra,
-  };
-}
 
 function dockerfileOf(plan: ImagePlan, mode?: "buildkit" | "plain"): string {
   const file = emitDockerfile(plan, mode ? { mode } : {}).files.find((f) => f.path === "Dockerfile");
@@ -48,7 +31,7 @@ describe("emitDockerfile", () => {
   it("every ENV and LABEL value parses back to the input", () => {
     const vars = hostile.map((value, i): [string, string] => [`V${i}`, value]);
     const labels = hostile.map((value, i): [string, string] => [`org.example.l${i} "odd"`, value]);
-    const text = dockerfileOf(image([{ kind: "env", vars }], { config: { labels } }));
+    const text = dockerfileOf(imagePlan([{ kind: "env", vars }], { config: { labels } }));
     const instructions = DockerfileParser.parse(text).getInstructions();
     const env = instructions.find((i) => i.getKeyword() === "ENV") as Env;
     expect(env.getProperties().map((p) => [p.getName(), afterVariables(p.getValue())])).toEqual(vars);
@@ -57,7 +40,7 @@ describe("emitDockerfile", () => {
   });
 
   it("prints one instruction per IR step, in order", () => {
-    const plan = image([
+    const plan = imagePlan([
       { kind: "env", vars: [["A", "1"]] },
       { kind: "apt", packages: ["curl", "git"] },
       { kind: "installer", tool: "uv", secrets: [] },
@@ -71,7 +54,7 @@ describe("emitDockerfile", () => {
   });
 
   it("buildkit mode uses cache mounts instead of --no-cache-dir; plain mode has no BuildKit syntax", () => {
-    const plan = image([
+    const plan = imagePlan([
       { kind: "apt", packages: ["git"] },
       { kind: "requirements", origin: "user", file: ".zenml_user_requirements", dest: "/app/.zenml_user_requirements", installer, secrets: [], lines: [] },
     ]);
@@ -87,7 +70,7 @@ describe("emitDockerfile", () => {
 
   it("mounts secrets for the one install that needs them, and refuses them in plain mode", () => {
     const secret = { id: "pypi", target: "/run/secrets/pypi", env: "PIP_INDEX_URL" };
-    const plan = image(
+    const plan = imagePlan(
       [{ kind: "requirements", origin: "user", file: ".zenml_user_requirements", dest: "/app/.zenml_user_requirements", installer, secrets: [secret], lines: [] }],
       { secrets: [{ id: "pypi", source: { env: "PRIVATE_INDEX" } }] },
     );
@@ -101,18 +84,18 @@ describe("emitDockerfile", () => {
   });
 
   it("emits no syntax line unless asked", () => {
-    expect(dockerfileOf(image([]))).not.toContain("# syntax");
-    const text = String(emitDockerfile(image([]), { syntax: "docker/dockerfile:1" }).files[0]?.contents);
+    expect(dockerfileOf(imagePlan([]))).not.toContain("# syntax");
+    const text = String(emitDockerfile(imagePlan([]), { syntax: "docker/dockerfile:1" }).files[0]?.contents);
     expect(text.startsWith("# syntax=docker/dockerfile:1\nFROM ")).toBe(true);
   });
 
   it("entrypoint arguments with line breaks stay one JSON line", () => {
-    const text = dockerfileOf(image([], { config: { entrypoint: ["sh", "-c", "echo 1\necho 2"], labels: [] } }));
+    const text = dockerfileOf(imagePlan([], { config: { entrypoint: ["sh", "-c", "echo 1\necho 2"], labels: [] } }));
     expect(text).toContain('ENTRYPOINT ["sh","-c","echo 1\\necho 2"]');
   });
 
   it("prints a user command Docker's parser would read differently in exec form, `<` escaped", () => {
-    const run = (shell: string) => dockerfileOf(image([{ kind: "run", purpose: "p", shell }])).split("\n").at(-2);
+    const run = (shell: string) => dockerfileOf(imagePlan([{ kind: "run", purpose: "p", shell }])).split("\n").at(-2);
     expect(run("pip install -e .")).toBe("RUN pip install -e .");
     // RUN flags, exec form, a heredoc that would swallow the next instructions, whitespace Go trims.
     expect(run("--network=host id")).toBe('RUN ["/bin/sh","-c","--network=host id"]');
@@ -120,24 +103,24 @@ describe("emitDockerfile", () => {
     expect(run("\\ --network=host")).toBe('RUN ["/bin/sh","-c","\\\\ --network=host"]');
     expect(run("cat <<EOF")).toBe('RUN ["/bin/sh","-c","cat \\u003c\\u003cEOF"]');
     expect(run("id \u0085")).toBe('RUN ["/bin/sh","-c","id \u0085"]');
-    const text = dockerfileOf(image([{ kind: "run", purpose: "p", shell: "cat <<EOF" }, { kind: "user", name: "zenml" }]));
+    const text = dockerfileOf(imagePlan([{ kind: "run", purpose: "p", shell: "cat <<EOF" }, { kind: "user", name: "zenml" }]));
     expect(DockerfileParser.parse(text).getInstructions().map((i) => i.getKeyword())).toEqual(["FROM", "WORKDIR", "RUN", "USER"]);
   });
 
   it("refuses a line longer than Docker's parser reads (64 KiB)", () => {
-    const plan = image([{ kind: "env", vars: [["BIG", "'".repeat(65_535 - 'ENV BIG=""'.length)]] }]);
+    const plan = imagePlan([{ kind: "env", vars: [["BIG", "'".repeat(65_535 - 'ENV BIG=""'.length)]] }]);
     expect(emitDockerfile(plan).diagnostics).toEqual([]);
-    const artifacts = emitDockerfile(image([{ kind: "env", vars: [["BIG", "$".repeat(40_000)]] }]));
+    const artifacts = emitDockerfile(imagePlan([{ kind: "env", vars: [["BIG", "$".repeat(40_000)]] }]));
     expect(artifacts.files).toEqual([]);
     expect(artifacts.diagnostics[0]).toMatchObject({ code: "UNSUPPORTED_BY_BACKEND", severity: "error", message: expect.stringContaining("80010 bytes once quoted") });
   });
 
   it("refuses a line break that core should have rejected, instead of starting an instruction", () => {
-    expect(() => emitDockerfile(image([{ kind: "env", vars: [["A", "x\nRUN evil"]] }]))).toThrow(/line break/);
+    expect(() => emitDockerfile(imagePlan([{ kind: "env", vars: [["A", "x\nRUN evil"]] }]))).toThrow(/line break/);
   });
 
   it("writes the generated files next to the Dockerfile; nothing for skip_build", () => {
-    expect(emitDockerfile(image([])).files.map((f) => f.path)).toEqual(["Dockerfile", ".zenml_user_requirements"]);
-    expect(emitDockerfile(image([], { skipBuild: true })).files).toEqual([]);
+    expect(emitDockerfile(imagePlan([])).files.map((f) => f.path)).toEqual(["Dockerfile", ".zenml_user_requirements"]);
+    expect(emitDockerfile(imagePlan([], { skipBuild: true })).files).toEqual([]);
   });
 });

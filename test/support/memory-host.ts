@@ -16,7 +16,7 @@ export function memoryHost(files: Record<string, string> = {}, root = "/src"): C
         digest: sha256(JSON.stringify(entries)),
         totalSize: entries.reduce((sum, e) => sum + e.size, 0),
       };
-      return { patterns: ["!/.zen"], snapshot, diagnostics: [] };
+      return { patterns: ["!.zen"], snapshot, diagnostics: [] };
     },
   };
 }

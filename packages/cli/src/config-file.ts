@@ -9,7 +9,7 @@ import { isMap, isPair, isScalar, isSeq, parseDocument, type Node } from "yaml";
 /** A run configuration is a few kilobytes; 100,000 environment variables are under 3 MiB. */
 export const maxConfigBytes: number = 16 * 1024 * 1024;
 /** Far deeper than any run configuration; the YAML reader recurses once per level. */
-export const maxDepth = 64;
+const maxDepth = 64;
 /** Aliases that each expand a large node multiply the size of the value (the "billion laughs"). */
 const maxAliasCount = 100;
 

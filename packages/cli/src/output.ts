@@ -33,7 +33,7 @@ export async function writePlan(compiler: Compiler, plan: BuildPlan, out: string
 }
 
 /** The image as plan.json shows it: the IR, with the context summarized instead of listing every file. */
-export function imageSummary(image: ImagePlan): unknown {
+function imageSummary(image: ImagePlan): unknown {
   const { key, tag, checksum, parent, platform, sources, skipBuild, reuse, secrets, layers, config, context } = image;
   return {
     key, tag, checksum, skipBuild, reuse, sources, platform, secrets,
@@ -60,7 +60,7 @@ export function lastCompileFile(out: string): string {
   return path.join(cacheFolder(out), "last-compile.json");
 }
 
-export function planSummary(plan: BuildPlan, built: ReadonlySet<string>): unknown {
+function planSummary(plan: BuildPlan, built: ReadonlySet<string>): unknown {
   return {
     pipeline: plan.pipeline,
     buildOrder: plan.images.filter((image) => !image.skipBuild).map((image) => image.key),

@@ -71,7 +71,10 @@ export type ImageConfig = {
 export type BuildContext = {
   /** Files Dockwright writes next to the build definition; always part of the context. */
   generated: GeneratedFile[];
-  /** Patterns of the effective .dockerignore (already parsed: no comments, `!/.zen` last). */
+  /**
+   * Patterns of the effective .dockerignore in Docker's normalized form, as its ignore-file reader
+   * hands them to BuildKit: no comments, trimmed, cleaned, no leading `/`; `!.zen` last.
+   */
   dockerignore: string[];
   /** The source files that reach the image, when sources are included. */
   sources?: ContextSnapshot;

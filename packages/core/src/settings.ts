@@ -110,7 +110,7 @@ const expects: Record<string, string> = {
   required_hub_plugins: "a list of hub plugin names",
 };
 
-export const settingsKeys: readonly string[] = Object.keys(dockerSettingsSchema.shape);
+const settingsKeys: readonly string[] = Object.keys(dockerSettingsSchema.shape);
 
 /** Settings after migration: only the newer field set, only the keys the user gave. */
 export type GivenSettings = {
@@ -171,7 +171,7 @@ export type Settings = GivenSettings &
     >
   > & { replicate_local_python_environment?: LocalEnvironmentMethod };
 
-export const defaultInstallerArgs: Record<"pip" | "uv", Record<string, string | null>> = {
+const defaultInstallerArgs: Record<"pip" | "uv", Record<string, string | null>> = {
   pip: { "no-cache-dir": null, "default-timeout": "60" },
   uv: { "no-cache-dir": null },
 };

@@ -11,7 +11,7 @@ import { codes, error, show, type Diagnostic } from "./diagnostics.js";
  */
 const control = /[\u0000-\u0008\u000a-\u001f\u007f]|\p{Cs}/u;
 
-export function hasControlCharacters(value: string): boolean {
+function hasControlCharacters(value: string): boolean {
   return control.test(value);
 }
 

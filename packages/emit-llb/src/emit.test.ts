@@ -59,7 +59,7 @@ const full = plan({
       { path: ".zenml_local_requirements", contents: "numpy==2.0\n" },
       { path: ".zenml_user_requirements", contents: "pandas\n" },
     ],
-    dockerignore: ["*.pyc", "/build/", "data/**", "a&b", "!/.zen"],
+    dockerignore: ["*.pyc", "build", "data/**", "a&b", "!.zen"],
     sources: { entries: [], digest: "sha256:1", totalSize: 0 },
   },
 });

@@ -6,7 +6,7 @@ import { commandsFor, sha256, type ImagePlan, type Layer } from "@dockwright/cor
 import { match, P } from "ts-pattern";
 import { compareUtf8 } from "./codec.js";
 import { Graph } from "./graph.js";
-import { goJsonStrings, ignorePattern, literalPattern, normalizeImageRef, normalizePath } from "./normalize.js";
+import { goJsonStrings, literalPattern, normalizeImageRef, normalizePath } from "./normalize.js";
 import { cacheSharing, mountType, type ChownOpt, type FileAction, type Input, type Mount, type Op, type OpMetadata, type Platform, type UserOpt } from "./schema.js";
 
 /** BuildKit's default PATH, which its Dockerfile frontend uses when the parent's config is unknown. */
@@ -100,7 +100,7 @@ function local(ctx: Context, name: string): Input {
   const caps = ["source.local", "source.local.unique", "source.local.sharedkeyhint"];
   let content: unknown;
   if (name === localNames.context) {
-    const excludes = image.context.dockerignore.map(ignorePattern).filter((p) => p !== "");
+    const excludes = image.context.dockerignore;
     if (excludes.length > 0) {
       attrs["local.excludepatterns"] = goJsonStrings(excludes);
       caps.push("source.local.excludepatterns");

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "vitest";
-import { cleanPath, goJsonStrings, ignorePattern, literalPattern, normalizeImageRef, normalizePath } from "./normalize.js";
+import { cleanPath, goJsonStrings, literalPattern, normalizeImageRef, normalizePath } from "./normalize.js";
 
 describe("normalizeImageRef (Docker's ParseNormalizedNamed + TagNameOnly)", () => {
   test.each([
@@ -43,20 +43,7 @@ describe("paths as BuildKit's client stores them", () => {
   });
 });
 
-describe("dockerignore patterns as Docker's reader cleans them", () => {
-  test.each([
-    ["!/.zen", "!.zen"],
-    ["  build/ ", "build"],
-    ["./a", "a"],
-    ["a/../b", "b"],
-    ["! spaced", "!spaced"],
-    ["**/", "**"],
-    ["/", "/"],
-    ["*.py[co]", "*.py[co]"],
-  ])("%j -> %j", (pattern, cleaned) => {
-    expect(ignorePattern(pattern)).toBe(cleaned);
-  });
-
+describe("patterns", () => {
   test("literal patterns escape the matcher's syntax", () => {
     expect(literalPattern("a*b?[c]\\d.txt")).toBe("a\\*b\\?\\[c]\\\\d.txt");
   });

@@ -54,22 +54,6 @@ export function normalizePath(dir: string, p: string, keepSlash = false): string
   return out;
 }
 
-/**
- * A .dockerignore pattern as Docker's ignore-file reader hands it to BuildKit: trimmed, `!` kept,
- * cleaned, one leading `/` removed (so the `!/.zen` ZenML appends becomes `!.zen`). BuildKit's
- * pattern matcher does not do this itself, and `/x` would then match nothing.
- */
-export function ignorePattern(pattern: string): string {
-  let p = pattern.trim();
-  const exception = p.startsWith("!");
-  if (exception) p = p.slice(1).trim();
-  if (p !== "") {
-    p = cleanPath(p);
-    if (p.length > 1 && p.startsWith("/")) p = p.slice(1);
-  }
-  return exception ? `!${p}` : p;
-}
-
 /** A pattern that matches exactly this path (BuildKit's matcher treats `*?[\` as syntax). */
 export function literalPattern(path: string): string {
   return path.replace(/[*?[\\]/g, "\\$&");

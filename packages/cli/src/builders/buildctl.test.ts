@@ -1,34 +1,25 @@
 import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import type { ImagePlan } from "@dockwright/core";
 import { emitLlb } from "@dockwright/emit-llb";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { imagePlan } from "../../../../test/support/ir.ts";
 import type { Io } from "../io.js";
 import { buildctlArgs, buildWithBuildctl, type BuildctlBuild } from "./buildctl.js";
 
 const dir = await mkdtemp(path.join(tmpdir(), "buildctl-"));
 afterAll(() => rm(dir, { recursive: true, force: true }));
 
-const image: ImagePlan = {
+const image = imagePlan([
+  { kind: "env", vars: [["GREETING", `say "hi", then 'bye'`]] },
+  { kind: "requirements", origin: "user", file: ".zenml_user_requirements", dest: "/app/.zenml_user_requirements", installer: { tool: "pip", args: [], noCache: true }, secrets: [], lines: [] },
+  { kind: "sources" },
+], {
   key: "training",
   tag: "zenml:training",
-  checksum: "sha256:0",
   parent: { kind: "image", ref: "python:3.11" },
-  layers: [
-    { kind: "workdir", path: "/app" },
-    { kind: "env", vars: [["GREETING", `say "hi", then 'bye'`]] },
-    { kind: "requirements", origin: "user", file: ".zenml_user_requirements", dest: "/app/.zenml_user_requirements", installer: { tool: "pip", args: [], noCache: true }, secrets: [], lines: [] },
-    { kind: "sources" },
-  ],
   config: { labels: [["a,b", 'quote "q"']] },
-  context: { generated: [{ path: ".zenml_user_requirements", contents: "numpy\n" }], dockerignore: [] },
-  platform: { os: "linux", architecture: "amd64" },
-  sources: { mode: "include" },
-  skipBuild: false,
-  secrets: [],
-  reuse: true,
-};
+});
 
 const folder = path.join(dir, "out", "training");
 const bin = path.join(dir, "bin");

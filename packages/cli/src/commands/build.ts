@@ -212,7 +212,7 @@ async function buildImage(tool: Tool, image: ImagePlan, { folder, staging, conte
 }
 
 /** BuildKit: the image's llb.pb, or a user Dockerfile through the Dockerfile frontend. */
-async function buildctl(tool: Tool, image: ImagePlan, { folder, staging, context, root }: Paths, io: Io): Promise<number> {
+async function buildctl(tool: Tool, image: ImagePlan, { folder, context, root }: Paths, io: Io): Promise<number> {
   const output = tool.oci !== undefined
     ? ({ type: "oci", dest: path.join(tool.oci, `${image.key}.tar`) } as const)
     : ({ type: "image", name: image.tag } as const);

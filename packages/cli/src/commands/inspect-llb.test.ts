@@ -1,9 +1,9 @@
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import type { ImagePlan } from "@dockwright/core";
 import { emitLlb } from "@dockwright/emit-llb";
 import { afterAll, describe, expect, test } from "vitest";
+import { imagePlan } from "../../../../test/support/ir.ts";
 import type { Io } from "../io.js";
 import { inspectLlbCommand } from "./inspect-llb.js";
 
@@ -18,20 +18,13 @@ async function run(...args: string[]) {
   return { code, stdout: out.join(""), stderr: err.join("") };
 }
 
-const image: ImagePlan = {
+const image = imagePlan([{ kind: "run", purpose: "p", shell: "echo hi" }], {
   key: "k",
   tag: "zenml:k",
-  checksum: "sha256:0",
   parent: { kind: "image", ref: "python:3.11" },
-  layers: [{ kind: "workdir", path: "/app" }, { kind: "run", purpose: "p", shell: "echo hi" }],
-  config: { labels: [] },
   context: { generated: [], dockerignore: [] },
-  platform: { os: "linux", architecture: "amd64" },
   sources: { mode: "ignore" },
-  skipBuild: false,
-      secrets: [],
-      reuse: true,
-};
+});
 
 describe("dockwright inspect-llb", () => {
   test("prints llb.pb exactly as llb.json", async () => {

@@ -23,5 +23,6 @@ export default defineConfig({
     include: ["packages/*/src/**/*.test.ts", "plugins/*/src/**/*.test.ts", "test/**/*.test.ts"],
     testTimeout: 30_000,
     pool: "forks",
+    globalSetup: ["test/support/global-setup.ts"],
   },
 });

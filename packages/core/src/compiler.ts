@@ -16,7 +16,7 @@ import { createHooks, type Artifacts, type CompilerHooks, type EmitOptions, type
 import type { BuildPlan, ImagePlan, Platform } from "./ir.js";
 import { planImage, type CompileHost } from "./lower.js";
 import { parseRunConfig, checkName } from "./runconfig.js";
-import { checkImageRef } from "./validate.js";
+import { parseImageRef } from "./reference.js";
 import { checkCombinations, mergeSettings, parseSettings, withDefaults, type GivenSettings } from "./settings.js";
 
 /** The version plugins check their supported range against. */
@@ -167,9 +167,8 @@ function usedImages(images: ImagePlan[], steps: Record<string, string>, hasSteps
 
 /** A repository reference without tag or digest: the tag is Dockwright's. */
 function checkRepository(repository: string, path: string): Diagnostic | undefined {
-  const lastPart = repository.slice(repository.lastIndexOf("/") + 1);
-  const invalid = checkImageRef(repository, path) ?? (lastPart.includes(":") || repository.includes("@") ? true : undefined);
-  if (!invalid) return undefined;
+  const parsed = parseImageRef(repository);
+  if (parsed.ok && parsed.ref.tag === undefined && parsed.ref.digest === undefined) return undefined;
   return error(codes.INVALID_IMAGE_REF, path,
     `${show(repository)} is not a repository: write \`[registry/]name\` in lower case without tag or digest, e.g. \`zenml\` or \`registry.example.com/team/zenml\`.`);
 }

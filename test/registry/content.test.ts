@@ -2,11 +2,14 @@
  * The registry client against a real Distribution registry (plain HTTP, marked insecure):
  * resolving tags and multi-platform indexes, image configurations, existence, re-tags and copies.
  */
+import { createServer } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createRegistryClient, registryCodes, type RegistryClient } from "@dockwright/registry";
 import { pushImage, pushIndex, type PushTarget } from "../support/push-image.ts";
 import { startRegistry, type Registry } from "../support/registry.ts";
 import { lacks } from "../support/tools.ts";
+
+const ipv6 = await loopbackIPv6();
 
 describe.skipIf(lacks("registry"))("registry client: content", () => {
   let registry: Registry;
@@ -154,4 +157,26 @@ describe.skipIf(lacks("registry"))("registry client: content", () => {
       await fromEnv.close();
     }
   });
+
+  it.skipIf(!ipv6)("talks to a registry at an IPv6 address", async () => {
+    const v6 = await startRegistry({ ipv6: true });
+    const ipv6Client = createRegistryClient({ insecure: [v6.host], env: {} });
+    try {
+      const pushed = await pushImage({ url: v6.url, repository: "six" }, {}, "v1");
+      expect(v6.host).toMatch(/^\[::1\]:\d+$/);
+      expect(await ipv6Client.resolve(`${v6.host}/six:v1`, "linux/amd64")).toMatchObject({ digest: pushed.digest, reference: `${v6.host}/six:v1@${pushed.digest}` });
+      expect((await ipv6Client.tag(`${v6.host}/six:v1`, `${v6.host}/seven:v1`)).digest).toBe(pushed.digest);
+    } finally {
+      await ipv6Client.close();
+      await v6.stop();
+    }
+  });
 });
+
+/** Whether this machine has an IPv6 loopback to listen on. */
+function loopbackIPv6(): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = createServer().once("error", () => resolve(false));
+    server.listen(0, "::1", () => server.close(() => resolve(true)));
+  });
+}

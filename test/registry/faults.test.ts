@@ -119,4 +119,19 @@ describe.skipIf(lacks("registry"))("registry client: faults", () => {
     expect(error).toMatchObject({ code: registryCodes.INSECURE_REFUSED, registry: "127.0.0.1:9" });
     expect((error as Error).message).toContain(`the token service http://127.0.0.1:9 of registry ${proxy.host} is not HTTPS`);
   });
+
+  it("scrubs the secrets it knows from what a registry echoes back", async () => {
+    const password = "echoed-Pa55word";
+    const basic = Buffer.from(`u:${password}`).toString("base64");
+    const lines: string[] = [];
+    const leaky = createRegistryClient({ insecure: [proxy.host], env: {}, retries: 0, log: (line) => lines.push(line), credentials: async () => ({ username: "u", password, source: "a test" }) });
+    proxy.rule(({ path }) => path === "/v2/"
+      ? { status: 401, headers: { "www-authenticate": 'Basic realm="test"' } }
+      : { status: 400, body: JSON.stringify({ errors: [{ code: "DENIED", message: `password ${password} (Basic ${basic}) is weak` }] }) });
+    const error = await leaky.exists(ref).catch((e: unknown) => e);
+    await leaky.close();
+    expect(error).toMatchObject({ code: registryCodes.BAD_RESPONSE, registry: proxy.host });
+    expect((error as Error).message).toContain("GET manifest v1 answered HTTP 400: DENIED password *** (Basic ***) is weak");
+    for (const text of [(error as Error).message, ...lines]) expect(text).not.toMatch(/echoed-Pa55word|dTplY2hvZWQtUGE1NXdvcmQ/);
+  });
 });

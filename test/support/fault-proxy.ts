@@ -8,7 +8,7 @@ import { createServer, request as forward, type IncomingMessage } from "node:htt
 import type { AddressInfo } from "node:net";
 
 export type Fault =
-  | { status: number; headers?: Record<string, string> }
+  | { status: number; headers?: Record<string, string>; body?: string }
   | { drop: true }
   | { hang: true }
   | { path: string }
@@ -41,7 +41,7 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
       entry.status = fault.status;
       req.resume();
       res.writeHead(fault.status, { "content-type": "application/json", ...fault.headers });
-      res.end(JSON.stringify({ errors: [{ code: "UNAVAILABLE", message: "injected by the fault proxy" }] }));
+      res.end(fault.body ?? JSON.stringify({ errors: [{ code: "UNAVAILABLE", message: "injected by the fault proxy" }] }));
       return;
     }
     if (fault && "drop" in fault) {

@@ -31,14 +31,16 @@ export type RegistryOptions = {
   htpasswd?: Record<string, string>;
   /** Token auth: challenges name this service's realm; tokens must be signed by its signer. */
   token?: TokenServer;
+  /** Listen on [::1] instead of 127.0.0.1. */
+  ipv6?: boolean;
 };
 
 /** A free TCP port on the loopback interface. */
-export function freePort(): Promise<number> {
+export function freePort(address = "127.0.0.1"): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.on("error", reject);
-    server.listen(0, "127.0.0.1", () => {
+    server.listen(0, address, () => {
       const address = server.address();
       server.close(() => (typeof address === "object" && address ? resolve(address.port) : reject(new Error("no port"))));
     });
@@ -50,8 +52,8 @@ export async function startRegistry(options: RegistryOptions = {}): Promise<Regi
   const bin = toolPath("registry");
   if (!bin) throw new Error("docker-registry is not installed (apt-get install docker-registry)");
   const dir = await mkdtemp(path.join(tmpdir(), "dockwright-registry-"));
-  const port = await freePort();
-  const host = `127.0.0.1:${port}`;
+  const port = await freePort(options.ipv6 ? "::1" : "127.0.0.1");
+  const host = options.ipv6 ? `[::1]:${port}` : `127.0.0.1:${port}`;
   const url = `${options.tls ? "https" : "http"}://${host}`;
   const config = path.join(dir, "config.yml");
   const lines = [

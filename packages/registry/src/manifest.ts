@@ -133,7 +133,7 @@ function problem(error: z.ZodError): string {
 /** An index or image manifest; its media type from the document, else from Content-Type. */
 export function parseManifest(bytes: Uint8Array, contentType: string | null, where: Where): ImageIndex | ImageManifest {
   const json = parseJson(bytes, where, "the manifest");
-  if (typeof json !== "object" || json === null) throw badResponse(where, "the manifest is not a JSON object");
+  if (typeof json !== "object" || json === null || Array.isArray(json)) throw badResponse(where, "the manifest is not a JSON object");
   const fields = json as Record<string, unknown>;
   if (fields["schemaVersion"] === 1) {
     throw badResponse(where, "the manifest is in schema 1, which Docker retired; push the image again with a current Docker, Buildah or BuildKit");

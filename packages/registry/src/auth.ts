@@ -7,7 +7,7 @@
  */
 import type { Credentials } from "./credentials.js";
 import { authRefused, authRequired, badResponse, insecureRefused, type Where } from "./errors.js";
-import type { Http } from "./http.js";
+import { discard, type Http } from "./http.js";
 
 export type Challenge =
   | { scheme: "basic" }
@@ -108,12 +108,12 @@ export function createTokens(http: Http, remember: (secret: string) => void, log
       response = await http.fetch(url, { headers }, where);
     }
     if (response.status === 401 || response.status === 403) {
-      await response.body?.cancel().catch(() => {});
+      await discard(response);
       if (credentials === undefined) throw authRequired(where, scopeText || "access");
       throw authRefused(where, credentials.source, `the token service answered ${response.status}`);
     }
     if (!response.ok) {
-      await response.body?.cancel().catch(() => {});
+      await discard(response);
       throw badResponse(where, `the token service ${realm.origin} answered HTTP ${response.status}`);
     }
     let body: { token?: unknown; access_token?: unknown; expires_in?: unknown; issued_at?: unknown };

@@ -9,7 +9,7 @@ import { copyImage } from "./copy.js";
 import { credentialsFor, type Credentials } from "./credentials.js";
 import { isDigest } from "./digest.js";
 import { noMatchingPlatform, notFound, type Where } from "./errors.js";
-import { createHttp } from "./http.js";
+import { createHttp, discard } from "./http.js";
 import { isManifestType, manifestAccept, parseImageConfig, type ImageConfig } from "./manifest.js";
 import { choosePlatform, formatPlatform, hostPlatform, toPlatform, type Platform, type PlatformInput } from "./platform.js";
 import { manifestReference, parseReference } from "./reference.js";
@@ -116,7 +116,7 @@ export function createRegistryClient(options: RegistryClientOptions = {}): Regis
     const pinned = (manifestDigest: string) => formatImageRef({ ...ref, digest: manifestDigest });
     // HEAD first: it answers single-platform images without a download (and Docker Hub does not count it against pull limits).
     const head = await session.request(where, "HEAD", `/v2/${ref.repository}/manifests/${reference}`, scopes, { headers: { accept: manifestAccept } });
-    await head.body?.cancel().catch(() => {});
+    await discard(head);
     if (head.status === 404) throw notFound(where, `the manifest ${reference}`);
     const headDigest = ref.digest ?? validDigest(head.headers.get("docker-content-digest"));
     const headType = (head.headers.get("content-type") ?? "").split(";")[0]!.trim();
@@ -161,7 +161,7 @@ export function createRegistryClient(options: RegistryClientOptions = {}): Regis
         // Some registries do not implement HEAD on manifests.
         const tryGet = method === "HEAD" && [400, 405, 501].includes(response.status);
         if (!response.ok && response.status !== 404 && !tryGet) throw await unexpected(where, response, `${method} manifest ${manifestReference(ref)}`);
-        await response.body?.cancel().catch(() => {});
+        await discard(response);
         if (!tryGet) return response.ok;
       }
       return false;

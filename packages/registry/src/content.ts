@@ -7,6 +7,7 @@ import type { ImageRef } from "@dockwright/core";
 import type { Response } from "undici";
 import { checkDigest, digestOf, isDigest } from "./digest.js";
 import { badResponse, notFound, type Where } from "./errors.js";
+import { discard } from "./http.js";
 import { manifestAccept, parseManifest, type Descriptor, type ImageIndex, type ImageManifest } from "./manifest.js";
 import type { Session } from "./session.js";
 
@@ -46,7 +47,7 @@ export async function getBlob(session: Session, where: Where, ref: ImageRef, blo
 export async function readBody(response: Response, max: number, where: Where, what: string): Promise<Buffer> {
   const declared = Number(response.headers.get("content-length") ?? Number.NaN);
   if (declared > max) {
-    await response.body?.cancel().catch(() => {});
+    await discard(response);
     throw badResponse(where, `${what} is ${declared} bytes, more than ${max}`);
   }
   const chunks: Uint8Array[] = [];
@@ -54,7 +55,7 @@ export async function readBody(response: Response, max: number, where: Where, wh
   for await (const chunk of response.body ?? []) {
     size += chunk.length;
     if (size > max) {
-      await response.body?.cancel().catch(() => {});
+      await discard(response);
       throw badResponse(where, `${what} is more than ${max} bytes`);
     }
     chunks.push(chunk);

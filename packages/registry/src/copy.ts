@@ -9,6 +9,7 @@ import { formatImageRef, type ImageRef } from "@dockwright/core";
 import { repositoryScope } from "./auth.js";
 import { getManifest, unexpected, type FetchedManifest } from "./content.js";
 import { invalidReference, notFound, type Where } from "./errors.js";
+import { discard } from "./http.js";
 import type { Descriptor } from "./manifest.js";
 import { manifestReference } from "./reference.js";
 import type { Session } from "./session.js";
@@ -59,7 +60,7 @@ async function putManifest(session: Session, to: End, reference: string, manifes
     headers: { "content-type": manifest.parsed.mediaType },
   });
   if (!response.ok) throw await unexpected(to.where, response, `PUT manifest ${reference}`);
-  await response.body?.cancel().catch(() => {});
+  await discard(response);
 }
 
 /** Layers that must not be pushed (Windows base layers): they stay where their `urls` say. */
@@ -71,17 +72,17 @@ async function copyBlob(session: Session, from: End, to: End, blob: Descriptor, 
   if (foreign(blob)) return;
   const blobPath = (end: End) => `/v2/${end.ref.repository}/blobs/${blob.digest}`;
   const have = await session.request(to.where, "HEAD", blobPath(to), to.scopes);
-  await have.body?.cancel().catch(() => {});
+  await discard(have);
   if (have.ok) return;
   const query = mount ? `?mount=${encodeURIComponent(blob.digest)}&from=${encodeURIComponent(from.ref.repository)}` : "";
   const started = await session.request(to.where, "POST", `/v2/${to.ref.repository}/blobs/uploads/${query}`, to.scopes, { body: "" });
   if (started.status === 201) {
-    await started.body?.cancel().catch(() => {});
+    await discard(started);
     return;
   }
   const location = started.headers.get("location");
   if (started.status !== 202 || location === null) throw await unexpected(to.where, started, `POST blob upload for ${blob.digest}`);
-  await started.body?.cancel().catch(() => {});
+  await discard(started);
   // The registry did not mount (or cannot): stream the blob across.
   const download = await session.request(from.where, "GET", blobPath(from), from.scopes, { streaming: true });
   if (download.status === 404) throw notFound(from.where, `the blob ${blob.digest}`);
@@ -95,5 +96,5 @@ async function copyBlob(session: Session, from: End, to: End, blob: Descriptor, 
     headers: { "content-type": "application/octet-stream" },
   });
   if (done.status !== 201) throw await unexpected(to.where, done, `PUT blob ${blob.digest}`);
-  await done.body?.cancel().catch(() => {});
+  await discard(done);
 }

@@ -69,7 +69,7 @@ export function createHttp(options: HttpOptions): Http {
       }
       options.log(`${init.method ?? "GET"} ${shown(url)} ${response.status} (${Date.now() - started} ms)`);
       if (!retryStatus.has(response.status)) return response;
-      await response.body?.cancel().catch(() => {});
+      await discard(response);
       const retryAfter = retryAfterMs(response.headers.get("retry-after"));
       if (attempt >= attempts || (retryAfter !== undefined && retryAfter > options.maxRetryDelayMs)) {
         throw unavailable(where, response.status, attempt, retryAfter !== undefined ? Math.ceil(retryAfter / 1000) : undefined);
@@ -124,4 +124,9 @@ function classify(error: unknown, timeoutMs: number): Failure {
   if (tlsCodes.test(code)) return { kind: "tls", detail: `${code}: ${message}` };
   if (/^ERR_SSL_|^EPROTO$/.test(code) || /wrong version number|packet length too long/i.test(message)) return { kind: "not-https", detail: code || message };
   return { kind: "connection", detail: code ? `${code}` : message };
+}
+
+/** Reads no more of a response, so that its connection is freed. */
+export async function discard(response: Response): Promise<void> {
+  await response.body?.cancel().catch(() => {});
 }

@@ -8,7 +8,7 @@ import { Headers, type Response } from "undici";
 import { createTokens, parseChallenges, type Challenge } from "./auth.js";
 import type { Credentials } from "./credentials.js";
 import { accessDenied, authRefused, authRequired, badResponse, RegistryError, registryCodes, type Where } from "./errors.js";
-import type { Http, Request } from "./http.js";
+import { discard, type Http, type Request } from "./http.js";
 import { apiHost } from "./reference.js";
 
 export type Session = {
@@ -64,7 +64,7 @@ export function createSession(http: Http, lookup: (registry: string) => Promise<
         if (i < schemes.length - 1 && error instanceof RegistryError && error.code === registryCodes.UNREACHABLE) continue;
         throw error;
       }
-      await response.body?.cancel().catch(() => {});
+      await discard(response);
       if (response.ok) return { origin, challenge: undefined };
       if (response.status === 401) return { origin, challenge: pick(response.headers.get("www-authenticate")) };
       throw badResponse(where, `${origin}/v2/ answered HTTP ${response.status}, so it is not a registry API`);
@@ -98,11 +98,11 @@ export function createSession(http: Http, lookup: (registry: string) => Promise<
       }
       const response = await http.fetch(url, { ...init, method, headers }, where);
       if (response.status === 403) {
-        await response.body?.cancel().catch(() => {});
+        await discard(response);
         throw accessDenied(where, scope, creds?.source);
       }
       if (response.status !== 401 || !ours) return response;
-      await response.body?.cancel().catch(() => {});
+      await discard(response);
       const next = pick(response.headers.get("www-authenticate"));
       const refusedToken = next?.scheme === "bearer" && next.error !== "insufficient_scope";
       if (round === 0 && next && (challenge === undefined || refusedToken)) {

@@ -5,7 +5,7 @@
 import { formatImageRef, type ImageRef } from "@dockwright/core";
 import { repositoryScope } from "./auth.js";
 import { getBlob, getManifest, unexpected, type FetchedManifest } from "./content.js";
-import { copyImage } from "./copy.js";
+import { copyImage, type Tagged } from "./copy.js";
 import { credentialsFor, type Credentials } from "./credentials.js";
 import { isDigest } from "./digest.js";
 import { noMatchingPlatform, notFound, type Where } from "./errors.js";
@@ -58,13 +58,6 @@ export type ResolvedConfig = Resolved & {
   /** The digest of the configuration blob (the image ID). */
   configDigest: string;
   config: ImageConfig;
-};
-
-export type Tagged = {
-  /** The destination pinned: `registry/repository:tag@digest`. */
-  reference: string;
-  /** The digest of the manifest copied; the same at the source and the destination. */
-  digest: string;
 };
 
 export type RegistryClient = {

@@ -70,15 +70,15 @@ export type Tokens = {
    */
   authorization(challenge: Challenge, scopes: readonly string[], credentials: Credentials | undefined, where: Where): Promise<string | undefined>;
   /** Forgets the token for these scopes (the registry refused it: expired or revoked). */
-  forget(challenge: Challenge, scopes: readonly string[]): void;
+  forget(challenge: Challenge, scopes: readonly string[], credentials: Credentials | undefined): void;
 };
 
 type Cached = { value: string; expires: number };
 
 export function createTokens(http: Http, remember: (secret: string) => void, log: (line: string) => void): Tokens {
   const cache = new Map<string, Promise<Cached>>();
-  const keyOf = (challenge: Extract<Challenge, { scheme: "bearer" }>, scopes: readonly string[]) =>
-    JSON.stringify([challenge.realm, challenge.service ?? "", [...scopes].sort()]);
+  const keyOf = (challenge: Extract<Challenge, { scheme: "bearer" }>, scopes: readonly string[], credentials: Credentials | undefined) =>
+    JSON.stringify([challenge.realm, challenge.service ?? "", [...scopes].sort(), credentials?.source ?? ""]);
 
   async function fetchToken(challenge: Extract<Challenge, { scheme: "bearer" }>, scopes: readonly string[], credentials: Credentials | undefined, where: Where): Promise<Cached> {
     let realm: URL;
@@ -139,18 +139,19 @@ export function createTokens(http: Http, remember: (secret: string) => void, log
         return basic(credentials);
       }
       if (credentials?.registryToken !== undefined) return `Bearer ${credentials.registryToken}`;
-      const key = keyOf(challenge, scopes);
+      const key = keyOf(challenge, scopes, credentials);
       let entry = cache.get(key);
       const current = entry && (await entry.catch(() => undefined));
       if (!current || current.expires <= Date.now()) {
-        entry = fetchToken(challenge, scopes, credentials, where);
-        cache.set(key, entry);
-        entry.catch(() => cache.delete(key));
+        const fetching = fetchToken(challenge, scopes, credentials, where);
+        cache.set(key, fetching);
+        fetching.catch(() => cache.get(key) === fetching && cache.delete(key));
+        entry = fetching;
       }
       return `Bearer ${(await entry!).value}`;
     },
-    forget(challenge, scopes) {
-      if (challenge.scheme === "bearer") cache.delete(keyOf(challenge, scopes));
+    forget(challenge, scopes, credentials) {
+      if (challenge.scheme === "bearer") cache.delete(keyOf(challenge, scopes, credentials));
     },
   };
 }

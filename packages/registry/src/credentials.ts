@@ -164,7 +164,7 @@ function run(program: string, input: string, env: Record<string, string | undefi
     child.on("error", (error: NodeJS.ErrnoException) => resolve({ code: null, stdout: "", spawnError: error.code ?? error.message }));
     child.on("close", (code, signal) => {
       const stdout = Buffer.concat(chunks).toString("utf8");
-      resolve(signal ? { code: null, stdout, spawnError: `stopped by ${signal} after ${helperTimeoutMs / 1000} s at most` } : { code, stdout });
+      resolve(signal ? { code: null, stdout, spawnError: `stopped by ${signal}; helpers get ${helperTimeoutMs / 1000} s to answer` } : { code, stdout });
     });
     child.stdin.on("error", () => {});
     child.stdin.end(input);

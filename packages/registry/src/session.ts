@@ -32,24 +32,18 @@ export function createSession(http: Http, lookup: (registry: string) => Promise<
   };
   const redact = (text: string) => {
     let out = text;
-    for (const secret of secrets) out = out.replaceAll(secret, "***");
+    // Longest first, so that no part of a longer secret survives a shorter one's replacement.
+    for (const secret of [...secrets].sort((a, b) => b.length - a.length)) out = out.replaceAll(secret, "***");
     return out;
   };
   const tokens = createTokens(http, remember, log);
 
-  function credentialsOf(registry: string): Promise<Credentials | undefined> {
-    let found = credentials.get(registry);
-    if (!found) {
-      found = lookup(registry).then((c) => {
-        for (const secret of [c?.password, c?.identityToken, c?.registryToken]) if (secret) remember(secret);
-        if (c?.username !== undefined && c.password !== undefined) remember(Buffer.from(`${c.username}:${c.password}`).toString("base64"));
-        return c;
-      });
-      credentials.set(registry, found);
-      found.catch(() => credentials.delete(registry));
-    }
+  const credentialsOf = (registry: string) => once(credentials, registry, async () => {
+    const found = await lookup(registry);
+    for (const secret of [found?.password, found?.identityToken, found?.registryToken]) if (secret) remember(secret);
+    if (found?.username !== undefined && found.password !== undefined) remember(Buffer.from(`${found.username}:${found.password}`).toString("base64"));
     return found;
-  }
+  });
 
   /** Docker's order: HTTPS, and for a host marked insecure plain HTTP when HTTPS does not answer. */
   async function ping(where: Where): Promise<Endpoint> {
@@ -72,15 +66,7 @@ export function createSession(http: Http, lookup: (registry: string) => Promise<
     throw new Error("unreachable: the last scheme throws");
   }
 
-  function endpoint(where: Where): Promise<Endpoint> {
-    let found = endpoints.get(where.registry);
-    if (!found) {
-      found = ping(where);
-      endpoints.set(where.registry, found);
-      found.catch(() => endpoints.delete(where.registry));
-    }
-    return found;
-  }
+  const endpoint = (where: Where) => once(endpoints, where.registry, () => ping(where));
 
   async function request(where: Where, method: string, target: string | URL, scopes: readonly string[], init: Request = {}): Promise<Response> {
     const known = await endpoint(where);
@@ -106,7 +92,7 @@ export function createSession(http: Http, lookup: (registry: string) => Promise<
       const next = pick(response.headers.get("www-authenticate"));
       const refusedToken = next?.scheme === "bearer" && next.error !== "insufficient_scope";
       if (round === 0 && next && (challenge === undefined || refusedToken)) {
-        if (challenge) tokens.forget(challenge, scopes);
+        if (challenge) tokens.forget(challenge, scopes, creds);
         known.challenge = next;
         continue;
       }
@@ -135,4 +121,14 @@ export function createSession(http: Http, lookup: (registry: string) => Promise<
 function pick(header: string | null): Challenge | undefined {
   const challenges = parseChallenges(header ?? "");
   return challenges.find((c) => c.scheme === "bearer") ?? challenges[0];
+}
+
+/** The promise in `map` for `key`, made once; a failed one is forgotten, so that a later call tries again. */
+function once<T>(map: Map<string, Promise<T>>, key: string, create: () => Promise<T>): Promise<T> {
+  const found = map.get(key);
+  if (found) return found;
+  const made = create();
+  map.set(key, made);
+  made.catch(() => map.get(key) === made && map.delete(key));
+  return made;
 }

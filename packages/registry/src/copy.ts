@@ -94,7 +94,7 @@ async function copyBlob(session: Session, from: End, to: End, blob: Descriptor, 
     duplex: "half",
     streaming: true,
     headers: { "content-type": "application/octet-stream" },
-  });
+  }).finally(() => discard(download));
   if (done.status !== 201) throw await unexpected(to.where, done, `PUT blob ${blob.digest}`);
   await discard(done);
 }

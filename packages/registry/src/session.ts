@@ -91,7 +91,9 @@ export function createSession(http: Http, lookup: (registry: string) => Promise<
       await discard(response);
       const next = pick(response.headers.get("www-authenticate"));
       const refusedToken = next?.scheme === "bearer" && next.error !== "insufficient_scope";
-      if (round === 0 && next && (challenge === undefined || refusedToken)) {
+      // A streamed body cannot be sent twice.
+      const replayable = !(init.streaming && init.body);
+      if (round === 0 && replayable && next && (challenge === undefined || refusedToken)) {
         if (challenge) tokens.forget(challenge, scopes, creds);
         known.challenge = next;
         continue;

@@ -13,6 +13,7 @@ import { afterAll, beforeAll, describe, expect, test, vi } from "vitest";
 import { backendNames } from "../packages/cli/src/backends.ts";
 import { writePlan } from "../packages/cli/src/output.ts";
 import { compileConfig } from "../packages/cli/src/pipeline.ts";
+import { lacks, toolPath } from "./support/tools.ts";
 
 vi.stubEnv("GIT_CONFIG_GLOBAL", devNull);
 vi.stubEnv("GIT_CONFIG_NOSYSTEM", "1");
@@ -21,7 +22,7 @@ afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
 const identity = { GIT_AUTHOR_NAME: "Test", GIT_AUTHOR_EMAIL: "test@example.com", GIT_COMMITTER_NAME: "Test", GIT_COMMITTER_EMAIL: "test@example.com" };
 const git = (cwd: string, ...args: string[]) =>
-  execFileSync("git", args, { cwd, env: { ...process.env, ...identity }, stdio: ["ignore", "pipe", "pipe"] }).toString().trim();
+  execFileSync(toolPath("git")!, args, { cwd, env: { ...process.env, ...identity }, stdio: ["ignore", "pipe", "pipe"] }).toString().trim();
 
 function write(file: string, contents: string): void {
   mkdirSync(path.dirname(file), { recursive: true });
@@ -109,12 +110,14 @@ const reasons: Record<State, string> = {
   none: "no code repository contains the source root",
 };
 
+const noGit = lacks("git");
 const repositories = {} as Record<State, Repository>;
 beforeAll(() => {
+  if (noGit) return;
   for (const state of states) repositories[state] = repository(state);
 });
 
-describe.each(matrix)("%s", (_, docker, outcomes) => {
+describe.skipIf(noGit).each(matrix)("%s", (_, docker, outcomes) => {
   test.each(states.map((state, i) => [state, outcomes[i]!] as const))("%s repository: %s", async (state, outcome) => {
     const { root, remote, work } = repositories[state];
     const compiled = await compile(root, docker);
@@ -149,7 +152,7 @@ describe.each(matrix)("%s", (_, docker, outcomes) => {
   });
 });
 
-describe("downloaded code and the image checksum", () => {
+describe.skipIf(noGit)("downloaded code and the image checksum", () => {
   const checksumOf = (image: ImagePlan | undefined) => image?.checksum;
 
   test("a new commit changes the plan's commit, not the image", async () => {

@@ -28,6 +28,14 @@ export async function compileConfig(options: CompileOptions): Promise<Compiled |
   if ("message" in config) return config;
   const root = options.root ?? (await findRoot(path.dirname(options.configPath)));
   if (typeof root !== "string") return root;
+  return compileRunConfig(config.value, { ...options, root, pipeline: options.pipeline ?? pipelineNameOf(options.configPath) });
+}
+
+export type RunConfigOptions = Omit<CompileOptions, "configPath" | "root" | "pipeline"> & { root: string; pipeline: string };
+
+/** Compiles a run configuration value with the standard plugins and backends. */
+export async function compileRunConfig(value: unknown, options: RunConfigOptions): Promise<Compiled | { message: string }> {
+  const { root } = options;
   if (inside(options.out, root) !== undefined) {
     // Output files would land in the user's source tree.
     return { message: `the output folder ${JSON.stringify(options.out)} holds the source root ${JSON.stringify(root)}; choose a folder of its own with --out.` };
@@ -51,8 +59,8 @@ export async function compileConfig(options: CompileOptions): Promise<Compiled |
     return { message: `cannot read the source root ${JSON.stringify(root)}: ${(e as Error).message}` };
   }
   const result = await compiler.compile({
-    config: config.value,
-    pipelineName: options.pipeline ?? pipelineNameOf(options.configPath),
+    config: value,
+    pipelineName: options.pipeline,
     host,
     ...(options.python !== undefined ? { pythonVersion: options.python } : {}),
     ...(options.platform !== undefined ? { platform: options.platform } : {}),

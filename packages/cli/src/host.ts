@@ -4,7 +4,7 @@
  */
 import { mkdir, readFile, realpath, stat } from "node:fs/promises";
 import path from "node:path";
-import { writeCodeArchive } from "@dockwright/context";
+import { writeCodeArchive, type Progress } from "@dockwright/context";
 import { codes, DiagnosticError, error, type CompileHost } from "@dockwright/core";
 import { snapshotContext } from "./context.js";
 import { inside } from "./paths.js";
@@ -14,9 +14,11 @@ export type HostOptions = {
   root: string;
   /** Absolute output folder; excluded from the context when it lies inside the root. */
   out: string;
+  /** Called about every 50 ms during a long walk of the build context. */
+  onProgress?: (progress: Progress) => void;
 };
 
-export async function nodeHost({ root, out }: HostOptions): Promise<CompileHost> {
+export async function nodeHost({ root, out, onProgress }: HostOptions): Promise<CompileHost> {
   const realRoot = await realpath(root);
   const contexts = new Map<string, ReturnType<CompileHost["context"]>>();
   let archive: ReturnType<NonNullable<CompileHost["codeArchive"]>> | undefined;
@@ -71,7 +73,7 @@ export async function nodeHost({ root, out }: HostOptions): Promise<CompileHost>
               error(codes.FILE_NOT_FOUND, settingPath, `the .dockerignore file ${JSON.stringify(dockerignore)} does not exist in the source root. Fix the path.`),
             ]);
           }
-          return snapshotContext({ root: realRoot, out, ...(explicit ? { dockerignore: explicit } : {}) });
+          return snapshotContext({ root: realRoot, out, ...(explicit ? { dockerignore: explicit } : {}), ...(onProgress ? { onProgress } : {}) });
         })();
         contexts.set(key, pending);
       }

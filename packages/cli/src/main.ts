@@ -2,6 +2,7 @@ import { exitCodes, type Command, type Io } from "./io.js";
 
 // Commands load on first use: \`dockwright context\` should not pay for the compiler's start-up.
 const commands: Record<string, { run: () => Promise<Command>; summary: string }> = {
+  init: { run: async () => (await import("./commands/init.js")).initCommand, summary: "write a commented starter run configuration into the current folder" },
   compile: { run: async () => (await import("./commands/compile.js")).compileCommand, summary: "compile a run configuration into build definitions" },
   build: { run: async () => (await import("./commands/build.js")).buildCommand, summary: "compile, then build the images with buildah, docker or buildctl" },
   context: { run: async () => (await import("./commands/context.js")).contextCommand, summary: "list the files Docker would send as build context" },

@@ -1,6 +1,7 @@
 /** Loading a run configuration and compiling it with the standard plugins and backends. */
 import path from "node:path";
-import { Compiler, type BuildPlan, type Diagnostic } from "@dockwright/core";
+import { Compiler, type BuildPlan, type CompileHost, type Diagnostic } from "@dockwright/core";
+import type { Progress } from "@dockwright/context";
 import { git } from "@dockwright/plugin-git";
 import { localEnv } from "@dockwright/plugin-local-env";
 import { zenml } from "@dockwright/plugin-zenml";
@@ -18,6 +19,10 @@ export type CompileOptions = {
   python?: string;
   platform?: string;
   zenmlVersion?: string;
+  /** Told the absolute path of every file the compile reads or looks for (`compile --watch`). */
+  onRead?: (file: string) => void;
+  /** Progress of a long walk of the build context. */
+  onProgress?: (progress: Progress) => void;
 };
 
 export type Compiled = { compiler: Compiler; plan?: BuildPlan; diagnostics: Diagnostic[] };
@@ -52,12 +57,13 @@ export async function compileRunConfig(value: unknown, options: RunConfigOptions
     return { message: (e as Error).message };
   }
   registerBackends(compiler);
-  let host;
+  let host: CompileHost;
   try {
-    host = await nodeHost({ root, out: options.out });
+    host = await nodeHost({ root, out: options.out, ...(options.onProgress ? { onProgress: options.onProgress } : {}) });
   } catch (e) {
     return { message: `cannot read the source root ${JSON.stringify(root)}: ${(e as Error).message}` };
   }
+  if (options.onRead) host = recordReads(host, options.onRead);
   const result = await compiler.compile({
     config: value,
     pipelineName: options.pipeline,
@@ -72,4 +78,19 @@ export async function compileRunConfig(value: unknown, options: RunConfigOptions
 function pipelineNameOf(configPath: string): string {
   const base = path.basename(configPath).replace(/\.(ya?ml|json)$/i, "");
   return base.replace(/[^A-Za-z0-9_.-]/g, "-").replace(/^[.-]+/, "") || "pipeline";
+}
+
+/** The host, telling `onRead` every file a compile reads or looks for, found or not. */
+function recordReads(host: CompileHost, onRead: (file: string) => void): CompileHost {
+  return {
+    ...host,
+    readFile(file, settingPath) {
+      onRead(path.resolve(host.root, file));
+      return host.readFile(file, settingPath);
+    },
+    context(dockerignore, settingPath) {
+      onRead(path.resolve(host.root, dockerignore ?? ".dockerignore"));
+      return host.context(dockerignore, settingPath);
+    },
+  };
 }

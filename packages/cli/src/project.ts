@@ -3,7 +3,7 @@
  * returns the plan, the diagnostics and every backend's files instead of printing them.
  */
 import path from "node:path";
-import { codes, error, hasErrors, type BuildPlan, type Diagnostic } from "@dockwright/core";
+import { codes, error, type BuildPlan, type Diagnostic, type SourceDecision } from "@dockwright/core";
 import { backendNames, type BackendName } from "./backends.js";
 import { indexFile, readBuildIndex } from "./build-index.js";
 import { findRoot } from "./context.js";
@@ -51,6 +51,8 @@ export type ProjectImage = {
   skipBuild: boolean;
   /** Built before with this checksum (the build index in `out`): nothing to rebuild. */
   reusable: boolean;
+  /** Where the image's code comes from; an artifact-store archive is named relative to `out`. */
+  sources: SourceDecision;
   /** The folder this image's files were written to. */
   folder: string;
   /** Each backend's files by path: `files.dockerfile.Dockerfile`, `files.buildah["build.sh"]`, `files.llb["llb.pb"]`. */
@@ -93,11 +95,18 @@ export async function compileProject(options: ProjectOptions): Promise<Project> 
       : root;
   }
   if ("message" in compiled) return { diagnostics: [error(codes.INVALID_CONFIG, where, compiled.message)], images: [] };
-  const { compiler, plan, diagnostics } = compiled;
-  if (!plan || hasErrors(diagnostics)) return { diagnostics, images: [] };
+  return writeProject(compiled, out, { backends: options.targets ?? backendNames, mode: options.mode ?? "buildkit" });
+}
 
+/**
+ * Writes a compiled plan into `out` (as `dockwright compile` does) and describes its images; the
+ * diagnostics are the compile's and the backends'.
+ */
+export async function writeProject(compiled: Compiled, out: string, write: { backends: readonly string[]; mode: string }): Promise<Project> {
+  const { compiler, plan, diagnostics } = compiled;
+  if (!plan) return { diagnostics, images: [] };
   const built = new Set((await readBuildIndex(indexFile(out))).keys());
-  const written = await writePlan(compiler, plan, out, { backends: options.targets ?? backendNames, mode: options.mode ?? "buildkit", built });
+  const written = await writePlan(compiler, plan, out, { ...write, built });
   const images = plan.images.map((image, i): ProjectImage => {
     const { folder, files } = written.images[i]!;
     return {
@@ -106,6 +115,7 @@ export async function compileProject(options: ProjectOptions): Promise<Project> 
       checksum: image.checksum,
       skipBuild: image.skipBuild,
       reusable: isReusable(image, built),
+      sources: image.sources,
       folder,
       files: Object.fromEntries(Object.entries(files).map(([backend, list]) => [backend, Object.fromEntries(list.map((f) => [f.path, f.contents]))])),
     };

@@ -1,11 +1,13 @@
 import path from "node:path";
-import { formatDiagnostic, hasErrors, type Diagnostic, type SourceDecision } from "@dockwright/core";
-import { invalidInput, parseFlags } from "../args.js";
+import { hasErrors, type SourceDecision } from "@dockwright/core";
+import { parseFlags } from "../args.js";
 import { backendNames, isBackend } from "../backends.js";
 import { compileConfig, type CompileOptions } from "../pipeline.js";
-import { exitCodes, type Command } from "../io.js";
-import { isReusable, writePlan } from "../output.js";
-import { indexFile, readBuildIndex } from "../build-index.js";
+import { exitCodes, type Command, type Io } from "../io.js";
+import { progressLine } from "../progress.js";
+import { writeProject, type ProjectImage } from "../project.js";
+import { reporter, type Reporter } from "../report.js";
+import { watchFiles } from "../watch.js";
 
 const help = `Usage: dockwright compile CONFIG [options]
 
@@ -23,6 +25,9 @@ Options:
   --python X.Y           Python version of the image (default: 3.11)
   --platform P           target platform, os/arch[/variant] (default: linux/amd64)
   --zenml-version V      ZenML version of the default parent image (default: 0.58.0)
+  --json                 one JSON object per line on standard output (see the README)
+  --watch                compile again whenever the configuration, a requirements file,
+                         pyproject.toml or the .dockerignore changes; Ctrl-C stops
   -h, --help             this help
 `;
 
@@ -52,40 +57,63 @@ export function compileOptions(config: string, values: CompileFlagValues, cwd: s
 }
 
 export const compileCommand: Command = async (args, io) => {
-  const parsed = parseFlags(args, { ...compileFlags, target: { type: "string" }, mode: { type: "string" } }, help, io);
+  const out = reporter(io, "compile", args.includes("--json"));
+  const parsed = parseFlags(args, { ...compileFlags, target: { type: "string" }, mode: { type: "string" }, json: { type: "boolean" }, watch: { type: "boolean" } }, help, io, out.json ? (message) => out.fail(message) : undefined);
   if (typeof parsed === "number") return parsed;
   const { values, positionals } = parsed;
-  if (positionals.length !== 1) return invalidInput(io, `compile takes one CONFIG file, got ${positionals.length}. Run \`dockwright compile --help\`.`);
+  if (positionals.length !== 1) return out.fail(`compile takes one CONFIG file, got ${positionals.length}. Run \`dockwright compile --help\`.`);
   const target = values.target ?? "all";
   if (target !== "all" && !isBackend(target)) {
-    return invalidInput(io, `--target ${JSON.stringify(target)} is not a backend; use ${backendNames.join(", ")} or all.`);
+    return out.fail(`--target ${JSON.stringify(target)} is not a backend; use ${backendNames.join(", ")} or all.`);
   }
   const mode = values.mode ?? "buildkit";
-  if (mode !== "buildkit" && mode !== "plain") return invalidInput(io, `--mode ${JSON.stringify(mode)} is not a Dockerfile mode; use buildkit or plain.`);
-
+  if (mode !== "buildkit" && mode !== "plain") return out.fail(`--mode ${JSON.stringify(mode)} is not a Dockerfile mode; use buildkit or plain.`);
   const options = compileOptions(positionals[0]!, values, io.cwd);
-  const out = options.out;
-  const result = await compileConfig(options);
-  if ("message" in result) return invalidInput(io, result.message);
-  report(result.diagnostics, io.stderr);
-  if (!result.plan) return invalidInput(io, "the configuration is invalid (see above); nothing was written.");
+  const write = { backends: target === "all" ? backendNames : [target], mode };
+  if (!values.watch) return (await compileOnce(options, write, io, out)).code;
 
-  const built = new Set((await readBuildIndex(indexFile(out))).keys());
-  const written = await writePlan(result.compiler, result.plan, out, {
-    backends: target === "all" ? backendNames : [target],
-    mode,
-    built,
-  });
-  report(written.diagnostics, io.stderr);
-  if (hasErrors(written.diagnostics)) return invalidInput(io, "a backend cannot express this plan (see above).");
-  for (const image of result.plan.images) {
-    const folder = path.relative(io.cwd, path.join(out, image.key)) || ".";
-    const what = image.skipBuild ? "used as is (skip_build)" : `${folder}${path.sep}${isReusable(image, built) ? " (built before: reusable)" : ""}`;
-    io.stdout(`${image.tag}: ${what} [sources: ${describeSources(image.sources, (file) => path.relative(io.cwd, path.join(out, file)))}]\n`);
-  }
-  io.stdout(`plan: ${path.relative(io.cwd, path.join(out, "plan.json"))}\n`);
+  let last = await compileOnce(options, write, io, out);
+  io.stderr(`dockwright: watching ${last.inputs.size} files for changes; Ctrl-C stops.\n`);
+  // On a recompile, people get one line; tools get every event again.
+  const quiet: Reporter = out.json ? out : { ...out, result: () => {} };
+  await watchFiles(last.inputs, async (changed) => {
+    const before = new Map(last.images.map((image) => [image.key, image.checksum]));
+    last = await compileOnce(options, write, io, quiet);
+    const what = changed.map((file) => path.relative(io.cwd, file) || file).join(", ");
+    const changedImages = last.images.filter((image) => before.get(image.key) !== image.checksum).length;
+    const result = last.code === exitCodes.ok
+      ? `${last.images.length} images, ${changedImages} changed`
+      : "failed (see above); the last good output stays";
+    if (!out.json) io.stdout(`${new Date().toISOString().slice(11, 19)} recompiled after a change to ${what}: ${result}\n`);
+    return last.inputs;
+  }, io.interrupted?.() ?? new Promise<void>(() => {}));
   return exitCodes.ok;
 };
+
+type Compiled = { code: number; images: ProjectImage[]; inputs: ReadonlySet<string> };
+
+/** One compile into OUT, reported; with the files it read, for --watch. */
+async function compileOnce(options: CompileOptions, write: { backends: readonly string[]; mode: string }, io: Io, out: Reporter): Promise<Compiled> {
+  const inputs = new Set([options.configPath]);
+  const progress = progressLine(io);
+  const compiled = await compileConfig({ ...options, onRead: (file) => inputs.add(file), onProgress: progress.update });
+  progress.done();
+  const failed = (message: string): Compiled => ({ code: out.fail(message), images: [], inputs });
+  if ("message" in compiled) return failed(compiled.message);
+  const project = await writeProject(compiled, options.out, write);
+  out.diagnostics(project.diagnostics);
+  if (!project.plan) return failed("the configuration is invalid (see above); nothing was written.");
+  if (hasErrors(project.diagnostics)) return failed("a backend cannot express this plan (see above).");
+  for (const image of project.images) {
+    const folder = path.relative(io.cwd, image.folder) || ".";
+    const what = image.skipBuild ? "used as is (skip_build)" : `${folder}${path.sep}${image.reusable ? " (built before: reusable)" : ""}`;
+    const { files: _, ...described } = image;
+    out.result(`${image.tag}: ${what} [sources: ${describeSources(image.sources, (file) => path.relative(io.cwd, path.join(options.out, file)))}]\n`,
+      { event: "image", action: "written", ...described });
+  }
+  out.result(`plan: ${path.relative(io.cwd, project.planFile!)}\n`);
+  return { code: out.done(exitCodes.ok, { out: options.out, plan: project.planFile, images: project.images.length }), images: project.images, inputs };
+}
 
 /** Where the image's code comes from, in a few words; `shown` names an output file for the reader. */
 function describeSources(sources: SourceDecision, shown: (file: string) => string): string {
@@ -93,8 +121,4 @@ function describeSources(sources: SourceDecision, shown: (file: string) => strin
     return `code-repository ${sources.url} at ${sources.commit.slice(0, 12)}${sources.subdirectory ? `, in ${sources.subdirectory}` : ""}`;
   }
   return sources.mode === "artifact-store" ? `artifact-store ${shown(sources.archive)}` : sources.mode;
-}
-
-export function report(diagnostics: Diagnostic[], write: (text: string) => void): void {
-  for (const d of diagnostics) write(`${formatDiagnostic(d)}\n`);
 }

@@ -41,11 +41,11 @@ export async function snapshotContext(request: SnapshotRequest): Promise<{ patte
   const { file, patterns } = await loadDockerignore(request.root, request.dockerignore);
   const outInRoot = inside(request.root, request.out);
   const ownOutput = outInRoot === undefined ? [] : [escapePattern(outInRoot)];
-  const progress = request.onProgress ? { onProgress: request.onProgress } : {};
-  const walk = await walkContext(request.root, { patterns: [...patterns, ...ownOutput], ...progress });
+  const { onProgress } = request;
+  const walk = await walkContext(request.root, { patterns: [...patterns, ...ownOutput], onProgress });
   const cacheFile = path.join(cacheFolder(request.out), "stat-cache.json");
   const cache = await loadStatCache(cacheFile);
-  const snapshot = await hashContext(walk, { cache, ...progress });
+  const snapshot = await hashContext(walk, { cache, onProgress });
   await saveStatCache(cacheFile, cache);
   return { patterns, snapshot, diagnostics: contextWarnings({ ...snapshot, special: walk.special }, { dockerignore: file }) };
 }

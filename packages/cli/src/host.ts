@@ -73,7 +73,7 @@ export async function nodeHost({ root, out, onProgress }: HostOptions): Promise<
               error(codes.FILE_NOT_FOUND, settingPath, `the .dockerignore file ${JSON.stringify(dockerignore)} does not exist in the source root. Fix the path.`),
             ]);
           }
-          return snapshotContext({ root: realRoot, out, ...(explicit ? { dockerignore: explicit } : {}), ...(onProgress ? { onProgress } : {}) });
+          return snapshotContext({ root: realRoot, out, onProgress, ...(explicit ? { dockerignore: explicit } : {}) });
         })();
         contexts.set(key, pending);
       }

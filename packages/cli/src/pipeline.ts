@@ -59,7 +59,7 @@ export async function compileRunConfig(value: unknown, options: RunConfigOptions
   registerBackends(compiler);
   let host: CompileHost;
   try {
-    host = await nodeHost({ root, out: options.out, ...(options.onProgress ? { onProgress: options.onProgress } : {}) });
+    host = await nodeHost({ root, out: options.out, onProgress: options.onProgress });
   } catch (e) {
     return { message: `cannot read the source root ${JSON.stringify(root)}: ${(e as Error).message}` };
   }

@@ -90,15 +90,15 @@ export const compileCommand: Command = async (args, io) => {
   return exitCodes.ok;
 };
 
-type Compiled = { code: number; images: ProjectImage[]; inputs: ReadonlySet<string> };
+type Round = { code: number; images: ProjectImage[]; inputs: ReadonlySet<string> };
 
 /** One compile into OUT, reported; with the files it read, for --watch. */
-async function compileOnce(options: CompileOptions, write: { backends: readonly string[]; mode: string }, io: Io, out: Reporter): Promise<Compiled> {
+async function compileOnce(options: CompileOptions, write: { backends: readonly string[]; mode: string }, io: Io, out: Reporter): Promise<Round> {
   const inputs = new Set([options.configPath]);
   const progress = progressLine(io);
   const compiled = await compileConfig({ ...options, onRead: (file) => inputs.add(file), onProgress: progress.update });
   progress.done();
-  const failed = (message: string): Compiled => ({ code: out.fail(message), images: [], inputs });
+  const failed = (message: string): Round => ({ code: out.fail(message), images: [], inputs });
   if ("message" in compiled) return failed(compiled.message);
   const project = await writeProject(compiled, options.out, write);
   out.diagnostics(project.diagnostics);

@@ -77,22 +77,15 @@ export type Project = {
 export async function compileProject(options: ProjectOptions): Promise<Project> {
   const cwd = options.cwd ?? process.cwd();
   const out = path.resolve(cwd, options.out ?? "dockwright-out");
-  const common = {
-    out,
-    ...(options.root !== undefined ? { root: path.resolve(cwd, options.root) } : {}),
-    ...(options.python !== undefined ? { python: options.python } : {}),
-    ...(options.platform !== undefined ? { platform: options.platform } : {}),
-    ...(options.zenmlVersion !== undefined ? { zenmlVersion: options.zenmlVersion } : {}),
-  };
+  const root = options.root === undefined ? undefined : path.resolve(cwd, options.root);
+  const common = { out, python: options.python, platform: options.platform, zenmlVersion: options.zenmlVersion };
   let compiled: Compiled | { message: string };
   const where = typeof options.config === "string" ? options.config : "";
   if (typeof options.config === "string") {
-    compiled = await compileConfig({ ...common, configPath: path.resolve(cwd, options.config), ...(options.pipeline !== undefined ? { pipeline: options.pipeline } : {}) });
+    compiled = await compileConfig({ ...common, root, configPath: path.resolve(cwd, options.config), pipeline: options.pipeline });
   } else {
-    const root = common.root ?? (await findRoot(cwd));
-    compiled = typeof root === "string"
-      ? await compileRunConfig(options.config, { ...common, root, pipeline: options.pipeline ?? "pipeline" })
-      : root;
+    const found = root ?? (await findRoot(cwd));
+    compiled = typeof found === "string" ? await compileRunConfig(options.config, { ...common, root: found, pipeline: options.pipeline ?? "pipeline" }) : found;
   }
   if ("message" in compiled) return { diagnostics: [error(codes.INVALID_CONFIG, where, compiled.message)], images: [] };
   return writeProject(compiled, out, { backends: options.targets ?? backendNames, mode: options.mode ?? "buildkit" });

@@ -32,5 +32,14 @@ export async function main(argv: string[], io: Io): Promise<number> {
     io.stderr(`dockwright: unknown command ${JSON.stringify(name)}.\n\n${usage}`);
     return exitCodes.invalidInput;
   }
-  return (await command.run())(args, io);
+  try {
+    return await (await command.run())(args, io);
+  } catch (e) {
+    // The file system refusing (permissions, a file where a folder should be, a full disk) is a
+    // problem of the paths given, not of Dockwright: it gets a sentence, not a stack trace.
+    const { code, syscall, path: file } = e as NodeJS.ErrnoException;
+    if (typeof code !== "string" || !/^E[A-Z]+$/.test(code) || typeof file !== "string") throw e;
+    io.stderr(`dockwright: ${syscall ?? "access"} ${JSON.stringify(file)} failed (${code}). Check that the path is right and that it may be written.\n`);
+    return exitCodes.invalidInput;
+  }
 }

@@ -132,11 +132,14 @@ describe("installed into a fresh project", () => {
     expect(readFileSync(path.join(consumer, "cli-out/pipeline/Dockerfile"), "utf8")).toMatch(/^FROM python:3\.11-slim\n/);
   });
 
-  test("a consumer's TypeScript type-checks against the shipped declarations", () => {
+  test("a consumer's TypeScript and the README's own-compiler example type-check against the shipped declarations", () => {
     writeFileSync(path.join(consumer, "tsconfig.json"), JSON.stringify({
       compilerOptions: { target: "ES2022", module: "NodeNext", moduleResolution: "NodeNext", strict: true, noEmit: true, skipLibCheck: false, types: ["node"] },
-      files: ["consumer.ts"],
+      files: ["consumer.ts", "readme-host.ts"],
     }));
+    // The README's example of a compiler of one's own, as written.
+    const library = readFileSync(path.join(repo, "README.md"), "utf8").split("\n## The library\n")[1]!;
+    writeFileSync(path.join(consumer, "readme-host.ts"), /```ts\n([\s\S]*?)```/.exec(library)![1]!);
     writeFileSync(path.join(consumer, "consumer.ts"), `
 import { compileProject, nodeHost, backendNames, type Project, type ProjectImage } from "dockwright";
 import { Compiler, formatDiagnostic, type BuildPlan, type CompileHost } from "@dockwright/core";

@@ -7,14 +7,14 @@ import type { Io } from "./io.js";
 
 export type ProgressLine = { update: (progress: Progress) => void; done: () => void };
 
-export function progressLine(io: Io, what = "reading the build context"): ProgressLine {
+export function progressLine(io: Io): ProgressLine {
   const started = performance.now();
   let shown = false;
   return {
     update(progress) {
       if (!io.stderrIsTTY || performance.now() - started < 500) return;
       shown = true;
-      io.stderr(`\r\x1b[Kdockwright: ${what}: ${progress.files} files, ${formatBytes(progress.bytes)}`);
+      io.stderr(`\r\x1b[Kdockwright: reading the build context: ${progress.files} files, ${formatBytes(progress.bytes)}`);
     },
     done() {
       if (shown) io.stderr("\r\x1b[K");

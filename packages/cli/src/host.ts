@@ -5,7 +5,7 @@
  */
 import { mkdir, readFile, realpath, stat } from "node:fs/promises";
 import path from "node:path";
-import { writeCodeArchive } from "@dockwright/context";
+import { writeCodeArchive, type Progress } from "@dockwright/context";
 import { codes, DiagnosticError, error, type CompileHost } from "@dockwright/core";
 import { snapshotContext } from "./context.js";
 import { inside } from "./paths.js";
@@ -17,9 +17,11 @@ export type HostOptions = {
   base?: string;
   /** Absolute output folder; excluded from the context when it lies inside the root. */
   out: string;
+  /** Called about every 50 ms during a long walk of the build context. */
+  onProgress?: (progress: Progress) => void;
 };
 
-export async function nodeHost({ root, base = root, out }: HostOptions): Promise<CompileHost> {
+export async function nodeHost({ root, base = root, out, onProgress }: HostOptions): Promise<CompileHost> {
   const realRoot = await realpath(root);
   const contexts = new Map<string, ReturnType<CompileHost["context"]>>();
   let archive: ReturnType<NonNullable<CompileHost["codeArchive"]>> | undefined;
@@ -67,7 +69,7 @@ export async function nodeHost({ root, base = root, out }: HostOptions): Promise
               error(codes.FILE_NOT_FOUND, settingPath, `the .dockerignore file ${JSON.stringify(path.resolve(base, dockerignore))} does not exist. Fix the path (relative paths start at ${JSON.stringify(base)}).`),
             ]);
           }
-          return snapshotContext({ root: realRoot, out, ...(explicit ? { dockerignore: explicit } : {}) });
+          return snapshotContext({ root: realRoot, out, onProgress, ...(explicit ? { dockerignore: explicit } : {}) });
         })();
         contexts.set(key, pending);
       }

@@ -1,7 +1,7 @@
 /** Writes a compiled plan: one folder per image with each backend's files, and OUT/plan.json. */
 import { mkdir, rename, writeFile } from "node:fs/promises";
 import path from "node:path";
-import { cacheRecord, type BuildPlan, type Compiler, type Diagnostic, type ImagePlan } from "@dockwright/core";
+import { cacheRecord, type Artifact, type BuildPlan, type Compiler, type Diagnostic, type ImagePlan } from "@dockwright/core";
 import { cacheFolder } from "./context.js";
 
 export type WriteOptions = {
@@ -11,19 +11,26 @@ export type WriteOptions = {
   built?: ReadonlySet<string>;
 };
 
-export async function writePlan(compiler: Compiler, plan: BuildPlan, out: string, options: WriteOptions): Promise<{ diagnostics: Diagnostic[] }> {
+/** What writePlan wrote: each image's files per backend, in plan order. */
+export type Written = { diagnostics: Diagnostic[]; images: { key: string; folder: string; files: Record<string, Artifact[]> }[] };
+
+export async function writePlan(compiler: Compiler, plan: BuildPlan, out: string, options: WriteOptions): Promise<Written> {
   const diagnostics: Diagnostic[] = [];
   // A plan without images (a local orchestrator) still writes plan.json.
   await mkdir(out, { recursive: true });
+  const images: Written["images"] = [];
   for (const image of plan.images) {
     const folder = path.join(out, image.key);
     await mkdir(folder, { recursive: true });
     const files = new Map<string, string | Uint8Array>();
+    const byBackend: Record<string, Artifact[]> = {};
     for (const backend of options.backends) {
       const artifacts = compiler.emit(backend, image, { mode: options.mode });
       diagnostics.push(...artifacts.diagnostics);
       for (const file of artifacts.files) files.set(file.path, file.contents);
+      byBackend[backend] = artifacts.files;
     }
+    images.push({ key: image.key, folder, files: byBackend });
     files.set("plan.json", json(imageSummary(image)));
     for (const [name, contents] of files) await writeAtomically(path.join(folder, name), contents);
   }
@@ -31,7 +38,7 @@ export async function writePlan(compiler: Compiler, plan: BuildPlan, out: string
   // What the next `dockwright explain` compares against.
   await mkdir(cacheFolder(out), { recursive: true });
   await writeAtomically(lastCompileFile(out), json(plan.images.map(cacheRecord)));
-  return { diagnostics };
+  return { diagnostics, images };
 }
 
 /** The image as plan.json shows it: the IR, with the context summarized instead of listing every file. */

@@ -7,6 +7,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { baseCmd, baseImage, basePath, writeRootfs } from "./base-image.ts";
 import { normalizeConfig, type ConfigView } from "./images.ts";
+import { toolPath } from "../../support/tools.ts";
 import { ok, run, type Env, type Result } from "./run.ts";
 
 export type Buildah = {
@@ -25,6 +26,7 @@ export type Buildah = {
 };
 
 export async function createBuildah(): Promise<Buildah> {
+  const bin = toolPath("buildah")!;
   const dir = await mkdtemp(path.join(tmpdir(), "dockwright-e2e-buildah-"));
   await mkdir(path.join(dir, "tmp"));
   const conf = path.join(dir, "storage.conf");
@@ -41,8 +43,8 @@ export async function createBuildah(): Promise<Buildah> {
   const buildah: Buildah = {
     env,
     dir,
-    ok: (args, cwd, extra) => ok("buildah", args, { env: { ...env, ...extra }, ...(cwd ? { cwd } : {}) }),
-    run: (args, cwd) => run("buildah", args, { env, ...(cwd ? { cwd } : {}) }),
+    ok: (args, cwd, extra) => ok(bin, args, { env: { ...env, ...extra }, ...(cwd ? { cwd } : {}) }),
+    run: (args, cwd) => run(bin, args, { env, ...(cwd ? { cwd } : {}) }),
     async config(image) {
       const inspected = JSON.parse(await buildah.ok(["inspect", "--type", "image", image])) as { OCIv1: { config?: Record<string, unknown> } };
       return normalizeConfig(inspected.OCIv1.config ?? {});

@@ -9,6 +9,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { baseCmd, baseImage, basePath, writeRootfs } from "./base-image.ts";
 import { normalizeConfig, type ConfigView } from "./images.ts";
+import { lacks, toolPath } from "../../support/tools.ts";
 import { ok, run, type Env, type Result } from "./run.ts";
 
 /**
@@ -16,7 +17,6 @@ import { ok, run, type Env, type Result } from "./run.ts";
  * BuildKit builds without the buildx component.
  */
 export const dockerClient = process.env["DOCKWRIGHT_TEST_DOCKER"] ?? (existsSync("/usr/bin/docker") ? "/usr/bin/docker" : "docker");
-const dockerd = ["/usr/sbin/dockerd", "/usr/bin/dockerd"].find((file) => existsSync(file));
 
 export type Docker = {
   bin: string;
@@ -33,7 +33,9 @@ export type Docker = {
 
 /** Starts the engine, or says why it cannot run here. */
 export async function startDocker(): Promise<Docker | { skip: string }> {
-  if (!dockerd) return { skip: "dockerd is not installed (Debian: apt-get install docker.io)" };
+  // Under CI=true a missing engine fails instead.
+  if (lacks("dockerd")) return { skip: "dockerd is not installed (Debian: apt-get install docker.io)" };
+  const dockerd = toolPath("dockerd")!;
   const dir = await mkdtemp(path.join(tmpdir(), "dockwright-e2e-docker-"));
   const socket = `unix://${dir}/docker.sock`;
   const log = path.join(dir, "dockerd.log");

@@ -174,6 +174,11 @@ const cases: Record<Exclude<DiagnosticCode, keyof typeof provokedElsewhere>, Cas
     config: docker({ source_files: "download" }),
     expect: { path: "settings.docker.allow_download_from_code_repository", message: expect.stringContaining("no registered code repository holds the source root") },
   },
+  CODE_NOT_UPLOADED: {
+    config: docker({ parent_image: "python:3.11" }),
+    files: { "app.py": "" },
+    expect: { severity: "warning", path: "settings.docker.allow_download_from_artifact_store", message: expect.stringContaining("nothing uploaded the archive") },
+  },
   SETTING_IGNORED: {
     config: docker({ parent_image: "python:3.11", skip_build: true, apt_packages: ["git"] }),
     expect: { severity: "warning", path: "settings.docker.apt_packages", message: expect.stringContaining("skip_build") },

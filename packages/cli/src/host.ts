@@ -3,8 +3,9 @@
  * `base`, the configuration file's folder, as ZenML reads them relative to its working
  * directory), computes build contexts and writes the code archive. Core asks; this answers.
  */
-import { mkdir, readFile, realpath, stat } from "node:fs/promises";
+import { copyFile, mkdir, readFile, realpath, rename, stat } from "node:fs/promises";
 import path from "node:path";
+import { pathToFileURL } from "node:url";
 import { writeCodeArchive, type Progress } from "@dockwright/context";
 import { codes, DiagnosticError, error, type CompileHost } from "@dockwright/core";
 import { snapshotContext } from "./context.js";
@@ -19,9 +20,11 @@ export type HostOptions = {
   out: string;
   /** Called about every 50 ms during a long walk of the build context. */
   onProgress?: (progress: Progress) => void;
+  /** Absolute folder the code archive is uploaded to (a mounted artifact store, a synced folder). */
+  codeUpload?: string;
 };
 
-export async function nodeHost({ root, base = root, out, onProgress }: HostOptions): Promise<CompileHost> {
+export async function nodeHost({ root, base = root, out, onProgress, codeUpload }: HostOptions): Promise<CompileHost> {
   const realRoot = await realpath(root);
   const contexts = new Map<string, ReturnType<CompileHost["context"]>>();
   let archive: ReturnType<NonNullable<CompileHost["codeArchive"]>> | undefined;
@@ -85,5 +88,22 @@ export async function nodeHost({ root, base = root, out, onProgress }: HostOptio
       })();
       return archive;
     },
+    ...(codeUpload !== undefined ? { uploadCode: (packed: { path: string }) => uploadCode(path.join(out, packed.path), codeUpload) } : {}),
   };
+}
+
+/**
+ * Copies the archive into `folder` under its own name, which holds its digest: an archive
+ * already there is the same code and stays. Written beside its final name, then renamed, so a
+ * run never downloads half an archive.
+ */
+async function uploadCode(file: string, folder: string): Promise<{ location: string }> {
+  const dest = path.join(folder, path.basename(file));
+  if (!(await stat(dest).catch(() => undefined))?.isFile()) {
+    await mkdir(folder, { recursive: true });
+    const partial = `${dest}.${process.pid}.partial`;
+    await copyFile(file, partial);
+    await rename(partial, dest);
+  }
+  return { location: pathToFileURL(dest).href };
 }

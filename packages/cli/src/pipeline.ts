@@ -27,6 +27,8 @@ export type CompileOptions = {
   onRead?: (file: string) => void;
   /** Progress of a long walk of the build context. */
   onProgress?: (progress: Progress) => void;
+  /** Absolute folder the code archive is uploaded to; absent: it stays in `out`, with a warning. */
+  codeUpload?: string;
 };
 
 export type Compiled = { compiler: Compiler; plan?: BuildPlan; diagnostics: Diagnostic[] };
@@ -72,7 +74,10 @@ export async function compileRunConfig(value: unknown, options: RunConfigOptions
   let host: CompileHost;
   try {
     // Relative settings paths start at the configuration file's folder, as ZenML's at its working directory.
-    host = await nodeHost({ root, base: options.base ?? root, out: options.out, onProgress: options.onProgress });
+    host = await nodeHost({
+      root, base: options.base ?? root, out: options.out, onProgress: options.onProgress,
+      ...(options.codeUpload !== undefined ? { codeUpload: options.codeUpload } : {}),
+    });
   } catch (e) {
     return { message: `cannot read the source root ${JSON.stringify(root)}: ${(e as Error).message}` };
   }

@@ -41,6 +41,8 @@ export type ProjectOptions = {
   zenmlVersion?: string;
   /** How the client reaches ZenML's store: `rest` (a server, the default) or `sql` (a database directly). */
   zenmlStore?: "rest" | "sql";
+  /** Folder the code archive is uploaded to, for images that download their code (default: none, with a warning). */
+  codeUpload?: string;
   /** The client environment ZenML reads (`${VAR}` placeholders, ...); default: this process's. */
   environment?: Readonly<Record<string, string | undefined>>;
   /** Relative paths resolve against it (default: the current folder). */
@@ -82,7 +84,8 @@ export async function compileProject(options: ProjectOptions): Promise<Project> 
   const cwd = options.cwd ?? process.cwd();
   const out = path.resolve(cwd, options.out ?? "dockwright-out");
   const root = options.root === undefined ? undefined : path.resolve(cwd, options.root);
-  const common = { out, python: options.python, platform: options.platform, zenmlVersion: options.zenmlVersion, zenmlStore: options.zenmlStore, environment: options.environment ?? process.env };
+  const common = { out, python: options.python, platform: options.platform, zenmlVersion: options.zenmlVersion, zenmlStore: options.zenmlStore, environment: options.environment ?? process.env,
+    ...(options.codeUpload !== undefined ? { codeUpload: path.resolve(cwd, options.codeUpload) } : {}) };
   let compiled: Compiled | { message: string };
   const where = typeof options.config === "string" ? options.config : "";
   if (typeof options.config === "string") {

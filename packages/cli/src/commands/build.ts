@@ -18,7 +18,7 @@ import { indexFile, readBuildIndex, recordBuild } from "../build-index.js";
 import { buildWithBuildctl, csvField } from "../builders/buildctl.js";
 import { progressLine } from "../progress.js";
 import { reporter } from "../report.js";
-import { compileFlags, compileOptions } from "./compile.js";
+import { checkCompileFlags, compileFlags, compileOptions } from "./compile.js";
 
 const help = `Usage: dockwright build CONFIG --builder buildah|docker|buildctl [options]
 
@@ -44,7 +44,8 @@ Options:
   --addr ADDR            buildkitd address for buildctl (default: buildctl's own)
   --oci DIR              with buildctl: write OCI tarballs DIR/<image>.tar instead of
                          images in BuildKit's store
-  --pipeline NAME, --python X.Y, --platform P, --zenml-version V   as for compile
+  --pipeline, --python, --platform, --zenml-version, --zenml-store,
+  --code-upload          as for compile
   --json                 one JSON object per line on standard output (see the README);
                          the tools' output stays on standard error
   -h, --help             this help
@@ -99,7 +100,9 @@ export const buildCommand: Command = async (args, io) => {
   const missing = await notInstalled(builder, bin, io);
   if (missing) return out.fail(missing);
 
-  const options = compileOptions(positionals[0]!, values, io.cwd);
+  const flagProblem = checkCompileFlags(values);
+  if (flagProblem) return out.fail(flagProblem);
+  const options = compileOptions(positionals[0]!, values, io.cwd, io.env);
   const root = options.root ?? (await findRoot(path.dirname(options.configPath)));
   if (typeof root !== "string") return out.fail(root.message);
   const progress = progressLine(io);

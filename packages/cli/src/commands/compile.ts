@@ -1,4 +1,5 @@
 import path from "node:path";
+import { fileURLToPath } from "node:url";
 import { hasErrors, type BuildPlan, type SourceDecision } from "@dockwright/core";
 import { findRelease, supportedReleases } from "@dockwright/plugin-zenml";
 import { parseFlags } from "../args.js";
@@ -28,6 +29,9 @@ Options:
   --zenml-version V      the ZenML release whose images to build: a minor release
                          (0.70) or a version (0.82.1); default: the newest, 0.93
   --zenml-store S        rest (a ZenML server, default) | sql (a database directly)
+  --code-upload DEST     where images that download their code find it: a folder or
+                         a file:// URL (a mounted artifact store); the archive is
+                         copied there and its location recorded in OUT/plan.json
   --json                 one JSON object per line on standard output (see the README)
   --watch                compile again whenever the configuration, a requirements file,
                          pyproject.toml or the .dockerignore changes; Ctrl-C stops
@@ -43,6 +47,7 @@ export const compileFlags = {
   platform: { type: "string" },
   "zenml-version": { type: "string" },
   "zenml-store": { type: "string" },
+  "code-upload": { type: "string" },
 } as const;
 
 type CompileFlagValues = { [K in keyof typeof compileFlags]?: string };
@@ -58,8 +63,22 @@ export function compileOptions(config: string, values: CompileFlagValues, cwd: s
     ...(values.platform !== undefined ? { platform: values.platform } : {}),
     ...(values["zenml-version"] !== undefined ? { zenmlVersion: values["zenml-version"] } : {}),
     ...(values["zenml-store"] === "sql" || values["zenml-store"] === "rest" ? { zenmlStore: values["zenml-store"] } : {}),
+    ...(values["code-upload"] !== undefined ? { codeUpload: uploadFolder(values["code-upload"], cwd) } : {}),
     ...(env ? { environment: env } : {}),
   };
+}
+
+function parseUrl(text: string): URL | null {
+  try {
+    return new URL(text);
+  } catch {
+    return null;
+  }
+}
+
+/** `--code-upload`: a folder (relative to `cwd`) or a `file://` URL, as an absolute folder. */
+function uploadFolder(dest: string, cwd: string): string {
+  return dest.startsWith("file:") ? fileURLToPath(dest) : path.resolve(cwd, dest);
 }
 
 /** Why the shared flags are wrong, or undefined. */
@@ -68,6 +87,13 @@ export function checkCompileFlags(values: CompileFlagValues): string | undefined
   if (store !== undefined && store !== "rest" && store !== "sql") return `--zenml-store ${JSON.stringify(store)} is not a store; use rest or sql.`;
   const version = values["zenml-version"];
   if (version !== undefined && !findRelease(version)) return `--zenml-version ${JSON.stringify(version)} is not a supported ZenML release; supported are ${supportedReleases()}.`;
+  const upload = values["code-upload"];
+  if (upload !== undefined) {
+    const url = /^[A-Za-z][\w+.-]*:/.test(upload) ? parseUrl(upload) : undefined;
+    if (upload === "" || (url !== undefined && (url === null || url.protocol !== "file:" || url.host !== ""))) {
+      return `--code-upload ${JSON.stringify(upload)} is not a folder or a file:// URL. Name a folder (a mounted artifact store), or upload OUT's code-*.tar.gz with your store's tools.`;
+    }
+  }
   return undefined;
 }
 

@@ -6,7 +6,7 @@ import { exitCodes, type Command } from "../io.js";
 import { isReusable, lastCompileFile } from "../output.js";
 import { compileConfig } from "../pipeline.js";
 import { reporter } from "../report.js";
-import { compileFlags, compileOptions } from "./compile.js";
+import { checkCompileFlags, compileFlags, compileOptions } from "./compile.js";
 
 const help = `Usage: dockwright explain CONFIG [options]
 
@@ -15,7 +15,8 @@ Compiles CONFIG in memory and tells, for each image, whether an earlier build ca
 \`dockwright compile\` into OUT and why, where every requirement comes from, and which
 layers rebuild when each input changes. Writes nothing but caches.
 
-Options: --root, --out, --pipeline, --python, --platform, --zenml-version as for compile;
+Options: --root, --out, --pipeline, --python, --platform, --zenml-version, --zenml-store
+as for compile;
 --json: one JSON object per line on standard output (see the README).
 `;
 
@@ -24,7 +25,10 @@ export const explainCommand: Command = async (args, io) => {
   const parsed = parseFlags(args, { ...compileFlags, json: { type: "boolean" } }, help, io, out.json ? (message) => out.fail(message) : undefined);
   if (typeof parsed === "number") return parsed;
   if (parsed.positionals.length !== 1) return out.fail("explain takes one CONFIG file. Run `dockwright explain --help`.");
-  const options = compileOptions(parsed.positionals[0]!, parsed.values, io.cwd);
+  const flagProblem = checkCompileFlags(parsed.values);
+  if (flagProblem) return out.fail(flagProblem);
+  // Explaining uploads nothing.
+  const { codeUpload: _, ...options } = compileOptions(parsed.positionals[0]!, parsed.values, io.cwd, io.env);
   const result = await compileConfig(options);
   if ("message" in result) return out.fail(result.message);
   out.diagnostics(result.diagnostics);

@@ -92,10 +92,10 @@ export async function viewOf(config: ConfigView, root: string, image: ImagePlan)
 /** Values of the fixtures' build secrets, as the building machine has them. */
 export const secretEnv = { DOCKWRIGHT_TEST_INDEX_URL: "https://ci:not-a-real-token@pypi.example.com/simple" };
 
-/** `--secret` flags of `buildah bud` and `docker build` for the image's build secrets. */
-export function secretFlags(image: ImagePlan, root: string): string[] {
+/** `--secret` flags of `buildah bud` and `docker build` for the image's build secrets; files are relative to `base`, the configuration's folder. */
+export function secretFlags(image: ImagePlan, base: string): string[] {
   return image.secrets.flatMap(({ id, source }) =>
-    ["--secret", "env" in source ? `id=${id},env=${source.env}` : `id=${id},src=${path.resolve(root, source.file)}`]);
+    ["--secret", "env" in source ? `id=${id},env=${source.env}` : `id=${id},src=${path.resolve(base, source.file)}`]);
 }
 
 /** The config the plan asks for, on top of the base image's (PATH, CMD ["sh"]). */

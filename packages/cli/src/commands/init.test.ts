@@ -31,36 +31,36 @@ describe("dockwright init", () => {
     const dir = folder({ "requirements.txt": "pandas==2.2.2\n", "run.py": "" });
     expect(await run(["init"], dir)).toEqual({ code: 0, stdout: "wrote pipeline.yaml (requirements: requirements.txt); compile it with `dockwright compile pipeline.yaml`.\n", stderr: "" });
     const text = fs.readFileSync(path.join(dir, "pipeline.yaml"), "utf8");
-    expect(settingLines(text)).toEqual(["settings:", "docker:", "requirements: requirements.txt    # found in this folder"]);
+    expect(settingLines(text)).toEqual(["settings:", "docker:", "requirements: requirements.txt    # found in this folder", "allow_download_from_artifact_store: false"]);
     expect(text).toContain("# apt_packages:");
 
     const compiled = await run(["compile", "pipeline.yaml", "--out", path.join(dir, "..", `${path.basename(dir)}-out`)], dir);
     onTestFinished(() => fs.rmSync(path.join(dir, "..", `${path.basename(dir)}-out`), { recursive: true, force: true }));
     expect(compiled.stderr).toBe("");
     expect(compiled.code).toBe(0);
-    const user = fs.readFileSync(path.join(dir, "..", `${path.basename(dir)}-out`, "pipeline", ".zenml_user_requirements"), "utf8");
+    const user = fs.readFileSync(path.join(dir, "..", `${path.basename(dir)}-out`, "orchestrator", ".zenml_user_requirements"), "utf8");
     expect(user).toBe("pandas==2.2.2\n");
   });
 
   test("names a pyproject.toml when there is no requirements.txt", async () => {
     const dir = folder({ "pyproject.toml": "[project]\nname = 'x'\n" });
     expect((await run(["init", "train.yaml"], dir)).stdout).toBe("wrote train.yaml (pyproject_path: pyproject.toml); compile it with `dockwright compile train.yaml`.\n");
-    expect(settingLines(fs.readFileSync(path.join(dir, "train.yaml"), "utf8"))).toEqual(["settings:", "docker:", "pyproject_path: pyproject.toml    # found in this folder"]);
+    expect(settingLines(fs.readFileSync(path.join(dir, "train.yaml"), "utf8"))).toEqual(["settings:", "docker:", "pyproject_path: pyproject.toml    # found in this folder", "allow_download_from_artifact_store: false"]);
   });
 
-  test("with nothing to find, every setting stays a comment", async () => {
+  test("with nothing to find, every setting but where the code comes from stays a comment", async () => {
     const dir = folder();
     expect((await run(["init"], dir)).code).toBe(0);
     const text = fs.readFileSync(path.join(dir, "pipeline.yaml"), "utf8");
-    expect(settingLines(text)).toEqual(["settings:", "docker:"]);
+    expect(settingLines(text)).toEqual(["settings:", "docker:", "allow_download_from_artifact_store: false"]);
     expect(text).toContain("# requirements: requirements.txt");
   });
 
-  test("below a folder holding .zen, paths are relative to that source root", async () => {
+  test("below a folder holding .zen, paths are relative to the configuration's folder, and the root is named", async () => {
     const dir = folder({ ".zen/config.yaml": "", "pipelines/train/requirements.txt": "numpy\n" });
     const result = await run(["init"], path.join(dir, "pipelines/train"));
-    expect(result.stdout).toContain("(requirements: pipelines/train/requirements.txt)");
-    expect(result.stdout).toContain(`The source root is ${dir} (it holds .zen)`);
+    expect(result.stdout).toContain("(requirements: requirements.txt)");
+    expect(result.stdout).toContain(`The source root, whose files go into the image, is ${dir} (it holds .zen).`);
   });
 
   test("never overwrites a file, and writes only YAML", async () => {

@@ -28,8 +28,8 @@ export const initCommand: Command = async (args, io) => {
   const root = await findRoot(path.dirname(file));
   if (typeof root !== "string") return invalidInput(io, root.message);
 
-  // Settings name files relative to the source root, which may lie above this folder.
-  const relative = (found: string) => path.relative(root, path.join(io.cwd, found)).split(path.sep).join("/");
+  // Settings name files relative to the configuration's folder, as ZenML to its working directory.
+  const relative = (found: string) => path.relative(path.dirname(file), path.join(io.cwd, found)).split(path.sep).join("/");
   const requirements = (await isFile(path.join(io.cwd, "requirements.txt"))) ? relative("requirements.txt") : undefined;
   const pyproject = (await isFile(path.join(io.cwd, "pyproject.toml"))) ? relative("pyproject.toml") : undefined;
   try {
@@ -41,7 +41,7 @@ export const initCommand: Command = async (args, io) => {
   }
   const chosen = requirements ? ` (requirements: ${requirements})` : pyproject ? ` (pyproject_path: ${pyproject})` : "";
   io.stdout(`wrote ${name}${chosen}; compile it with \`dockwright compile ${name}\`.\n`);
-  if (root !== path.dirname(file)) io.stdout(`The source root is ${root} (it holds .zen); paths in ${name} are relative to it.\n`);
+  if (root !== path.dirname(file)) io.stdout(`The source root, whose files go into the image, is ${root} (it holds .zen).\n`);
   return exitCodes.ok;
 };
 
@@ -69,7 +69,7 @@ settings:
     # The image to build on. Default: ZenML's image for the Python version (--python).
     # parent_image: python:3.11-slim
 
-    # Python requirements: a file of the source root, or a list such as ["torch==2.3.1"].
+    # Python requirements: a file (relative to this file's folder), or a list such as ["torch==2.3.1"].
 ${requirements}
     # A pyproject.toml whose dependencies are exported (uv or poetry) and installed.
 ${pyproject}
@@ -84,10 +84,12 @@ ${pyproject}
     # environment:
     #   PYTHONUNBUFFERED: "1"
 
-    # Where the code comes from: a clean, pushed git repository, else an archive for the
-    # artifact store, else the files baked into the image.
+    # Where the code comes from at run time, as ZenML decides: the registered code repository
+    # (code_repository below) when it is clean and pushed, else an archive the run downloads from
+    # the artifact store (upload it with --code-upload DIR), else the files in the image. Here:
+    # the files in the image.
+    allow_download_from_artifact_store: false
     # allow_download_from_code_repository: true
-    # allow_download_from_artifact_store: true
     # allow_including_files_in_images: true
 
 # Steps that need settings of their own; they are merged over the pipeline's.
@@ -97,9 +99,14 @@ ${pyproject}
 #       docker:
 #         required_integrations: [pytorch]
 
-# The stack the pipeline runs on: its components' flavors add their integrations.
+# The stack the pipeline runs on: its components' flavors add their integrations. ZenML builds
+# images only for orchestrators that run steps in containers (not for \`local\`).
 # stack:
 #   components:
-#     - { type: orchestrator, flavor: local }
+#     - { type: orchestrator, flavor: kubernetes }
+#     - { type: container_registry, flavor: default, uri: registry.example.com/team }
+
+# The git repository the code is downloaded from, as registered in ZenML.
+# code_repository: { type: github, url: https://github.com/org/repo }
 `;
 }

@@ -81,7 +81,7 @@ describe("--json", () => {
   });
 
   test("invalid input: the error and the summary as events, exit code 2", async () => {
-    const { root, out } = project({ ...files, "run.yaml": "settings: {docker: {apt_packages: [\"bad name\"]}}\n" });
+    const { root, out } = project({ ...files, "run.yaml": "settings: {docker: {requirements: requirements.txt, apt_packages: [\"bad name\"]}}\n" });
     const result = await run(["compile", "run.yaml", "--json", "--out", out], root);
     expect(result.code).toBe(2);
     expect(result.stderr).toBe("");
@@ -121,7 +121,7 @@ describe("--json", () => {
     expect(first.stderr).toContain("buildah commit");
     const stream = events(first.stdout);
     expect(kinds(stream)).toEqual(["diagnostic", "image built", "image built", "summary"]);
-    expect(stream.find((e) => e["event"] === "image")).toMatchObject({ key: "pipeline", tag: "zenml:run-orchestrator", folder: path.join(out, "pipeline"), builder: "buildah" });
+    expect(stream.find((e) => e["event"] === "image")).toMatchObject({ key: "orchestrator", tag: "zenml:run-orchestrator", folder: path.join(out, "orchestrator"), builder: "buildah" });
     expect(stream.at(-1)).toEqual({ event: "summary", command: "build", ok: true, exitCode: 0, out, plan: path.join(out, "plan.json"), built: 2, reused: 0, skipped: 0 });
 
     const again = events((await run(args, root)).stdout);
@@ -132,7 +132,7 @@ describe("--json", () => {
     const failed = await run(args, root);
     expect(failed.code).toBe(1);
     expect(events(failed.stdout).slice(-3)).toMatchObject([
-      { event: "image", action: "failed", key: "pipeline", exitCode: 3 },
+      { event: "image", action: "failed", key: "orchestrator", exitCode: 3 },
       { event: "error", message: expect.stringContaining("failed to build zenml:run-orchestrator (exit code 3)") },
       { event: "summary", command: "build", ok: false, exitCode: 1 },
     ]);
@@ -174,8 +174,8 @@ describe("compile --watch", () => {
     const { io, output } = fakeIo(root, { interrupted: () => new Promise<void>((resolve) => (interrupt = resolve)) });
     const running = main(["compile", "run.yaml", "--watch", "--out", out], io);
     await waitFor(output, "stderr", /watching 3 files/);
-    const dockerfile = () => fs.readFileSync(path.join(out, "pipeline", "Dockerfile"), "utf8");
-    const user = () => fs.readFileSync(path.join(out, "pipeline", ".zenml_user_requirements"), "utf8");
+    const dockerfile = () => fs.readFileSync(path.join(out, "orchestrator", "Dockerfile"), "utf8");
+    const user = () => fs.readFileSync(path.join(out, "orchestrator", ".zenml_user_requirements"), "utf8");
 
     fs.writeFileSync(path.join(root, "requirements.txt"), "pandas==2.2.3\n");
     await waitFor(output, "stdout", /recompiled/);

@@ -247,6 +247,19 @@ describe("every diagnostic code", () => {
     });
   });
 
+  it("UNSAFE_VALUE warns that `$VAR` stays text from 0.74, where ZenML quotes the value; before, Docker expands it", async () => {
+    const config = docker({ parent_image: "python:3.11", environment: { path: "/opt/bin:$PATH" } });
+    expect(await diagnosticsOf({ config, expect: {} })).toContainEqual({
+      code: "UNSAFE_VALUE",
+      severity: "warning",
+      path: "settings.docker.environment.path",
+      message: "`$PATH` stays text: ZenML 0.93.0 writes the value in single quotes, where Docker expands no variable, so PATH holds `/opt/bin:$PATH` as is. " +
+        "Write the value out in full (for PATH: the parent's directories too), or use a release before 0.74, which lets Docker expand it.",
+    });
+    const before = await diagnosticsOf({ config, plugins: [zenml({ version: "0.73" })], expect: {} });
+    expect(before.filter((d) => d.code === "UNSAFE_VALUE")).toEqual([]);
+  });
+
   it("build args and labels of a user Dockerfile are checked before they reach a builder's arguments", async () => {
     const diagnostics = await diagnosticsOf({
       config: docker({ dockerfile: "Dockerfile", source_files: "ignore", parent_image_build_config: { build_options: { buildargs: { "A=B": "1", OK: "a\u0000b" }, labels: [] } } }),

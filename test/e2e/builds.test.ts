@@ -179,7 +179,7 @@ describe.skipIf(noBuildah)("dockwright build", () => {
     expect(viewed.greeting).toBe("hi there\n");
     // The user Dockerfile's context is its folder, filtered by its own .dockerignore.
     expect(viewed.opt.map((e) => e.path)).toEqual([".", ".dockerignore", "base.Dockerfile", "marker.txt"]);
-    expect(viewed.config.Env).toEqual([expect.stringMatching(/^PATH=/), "STAGE=main"]);
+    expect(viewed.config.Env).toEqual([expect.stringMatching(/^PATH=/), "STAGE=main", "ZENML_ENABLE_REPO_INIT_WARNINGS=False", "ZENML_CONFIG_PATH=/app/.zenconfig"]);
 
     if (!docker) return context.skip(`no Docker engine: ${dockerSkip}`);
     const engine = docker;

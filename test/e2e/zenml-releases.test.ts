@@ -22,7 +22,8 @@ import { lacks } from "../support/tools.ts";
 const oracle = path.join(import.meta.dirname, "..", "zenml-oracle");
 /** Each case with a user (set here where the case has none) and the two releases it is built for. */
 const builds: [name: string, releases: [string, string]][] = [
-  ["c06-user-env", ["0.60", "0.93"]],
+  // From 0.74 its `PATH=/opt/tools/bin:$PATH` stays literal (ZenML quotes it): no release after builds it.
+  ["c06-user-env", ["0.60", "0.73"]],
   ["c13-install-order", ["0.83", "0.93"]],
   ["d04-local-project-user", ["0.82", "0.93"]],
 ];
@@ -70,6 +71,16 @@ function recordedCalls(log: string): string[] {
   });
 }
 
+/** Runs a shell script in a new container of the image, as `user` (default: the image's). */
+async function inContainer(image: string, user: string | undefined, script: string) {
+  const container = (await buildah.ok(["from", "--pull-never", image])).trim();
+  try {
+    return await buildah.run(["run", ...(user ? ["--user", user] : []), container, "--", "sh", "-c", script]);
+  } finally {
+    await buildah.run(["rm", container]);
+  }
+}
+
 describe.skipIf(noBuildah).each(builds)("%s", (name, releases) => {
   it.each(releases)("ZenML %s: the installs in ZenML's order, and /app writable by the user and by any UID", { timeout: 300_000 }, async (release) => {
     const work = await mkdtemp(path.join(scratch, `${name}-${release}-`));
@@ -78,6 +89,8 @@ describe.skipIf(noBuildah).each(builds)("%s", (name, releases) => {
     // The run configuration in the source root, as the oracle runs ZenML there.
     const config = parse(await readFile(path.join(oracle, "cases", name, "run.yaml"), "utf8")) as { settings: { docker: Record<string, unknown> } };
     Object.assign(config.settings.docker, { parent_image: baseImage, user: testUser.name });
+    // ZenML writes this one into an ENV line Docker cannot parse (the differential suite covers it); the rest builds.
+    delete (config.settings.docker["environment"] as Record<string, unknown> | undefined)?.["greeting"];
     await writeFile(path.join(root, "run.yaml"), stringify(config));
 
     const out = path.join(work, "out");
@@ -99,25 +112,21 @@ describe.skipIf(noBuildah).each(builds)("%s", (name, releases) => {
       }
     });
 
-    const container = (await buildah.ok(["from", "--pull-never", tag!])).trim();
-    try {
-      // `chown -R <user> .` owns everything by the user; the group stays root's.
-      const owners = await buildah.run(["run", container, "--", "sh", "-c", `find /app ! -type l \\( ! -user ${testUser.uid} -o ! -group 0 \\) -print`]);
-      expect(owners).toMatchObject({ code: 0, stdout: "" });
-      const check = [
-        "cd /app",
-        // Every entry but a link (chmod -R leaves links) writable by whoever runs this.
-        'bad=$(find . ! -type l | while read -r f; do [ -w "$f" ] || echo "$f"; done)',
-        '[ -z "$bad" ] || { echo "not writable by $(id -u): $bad"; exit 1; }',
-        // ZenML writes its config here and downloads code next to it.
-        'mkdir -p .zenconfig code && touch ".zenconfig/by-$(id -u)" "code/by-$(id -u)"',
-      ].join("\n");
-      for (const user of [testUser.name, otherUid]) {
-        const result = await buildah.run(["run", "--user", user, container, "--", "sh", "-c", check]);
-        expect(result.code, `${user}: ${result.stdout}${result.stderr}`).toBe(0);
-      }
-    } finally {
-      await buildah.run(["rm", container]);
+    // `chown -R <user> .` owns everything by the user; the group stays root's.
+    const owners = await inContainer(tag!, undefined, `find /app ! -type l \\( ! -user ${testUser.uid} -o ! -group 0 \\) -print`);
+    expect(owners).toMatchObject({ code: 0, stdout: "" });
+    // Each in a container of its own, as each run of the image is.
+    const check = [
+      "cd /app",
+      // Every entry but a link (chmod -R leaves links) writable by whoever runs this.
+      'bad=$(find . ! -type l | while read -r f; do [ -w "$f" ] || echo "$f"; done)',
+      '[ -z "$bad" ] || { echo "not writable by $(id -u): $bad"; exit 1; }',
+      // ZenML writes its config here and downloads code next to it.
+      "mkdir -p .zenconfig code && touch .zenconfig/test code/test",
+    ].join("\n");
+    for (const user of [testUser.name, otherUid]) {
+      const result = await inContainer(tag!, user, check);
+      expect(result.code, `${user}: ${result.stdout}${result.stderr}`).toBe(0);
     }
   });
 });

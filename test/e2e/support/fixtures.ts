@@ -43,7 +43,7 @@ export async function prepareFixture(name: string, work: string, from?: { root: 
   await writePlan(result.compiler, result.plan, out, { backends: ["dockerfile", "buildah"], mode: "buildkit" });
   const image = onlyImage(result.plan);
   const context = path.join(work, "context");
-  await stageContext(root, image.context.sources ?? { entries: [] }, image.context.generated, context);
+  await stageContext(root, image.context.sources ?? { entries: [] }, image.context.generated, context, { writable: image.context.writable });
   return { name, root, config, image, folder: path.join(out, image.key), context };
 }
 

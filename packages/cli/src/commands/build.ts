@@ -184,7 +184,7 @@ async function notInstalled(builder: Builder, bin: string, io: Io): Promise<stri
 /** The image's build context as a folder: the plan's sources and generated files, or a user Dockerfile's context. */
 async function stage(image: ImagePlan, root: string, base: string, dest: string): Promise<void> {
   if (image.parent.kind !== "dockerfile") {
-    await stageContext(root, image.context.sources ?? { entries: [] }, image.context.generated, dest);
+    await stageContext(root, image.context.sources ?? { entries: [] }, image.context.generated, dest, { writable: image.context.writable });
     return;
   }
   const { contextRoot, dockerignore } = image.parent;

@@ -21,7 +21,7 @@ export type Fixture = {
   config: string;
   /** The one image the fixture builds. */
   image: ImagePlan;
-  /** Its folder of build definitions (Dockerfile in buildkit mode, build.sh). */
+  /** Its folder of build definitions (Dockerfile in buildkit mode, build.sh, llb.pb and image-config.json). */
   folder: string;
   /** Its staged build context. */
   context: string;
@@ -40,7 +40,7 @@ export async function prepareFixture(name: string, work: string, from?: { root: 
   const result = await compileConfig({ configPath: config, out, root, pipeline: name });
   if ("message" in result) throw new Error(result.message);
   if (!result.plan || hasErrors(result.diagnostics)) throw new Error(result.diagnostics.map(formatDiagnostic).join("\n"));
-  await writePlan(result.compiler, result.plan, out, { backends: ["dockerfile", "buildah"], mode: "buildkit" });
+  await writePlan(result.compiler, result.plan, out, { backends: ["dockerfile", "buildah", "llb"], mode: "buildkit" });
   const image = onlyImage(result.plan);
   const context = path.join(work, "context");
   await stageContext(root, image.context.sources ?? { entries: [] }, image.context.generated, context);

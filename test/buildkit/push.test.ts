@@ -1,7 +1,8 @@
 /**
- * The image exporter with push, to a registry that wants a password: the daemon asks the session's
- * Auth service, which answers from the `credentials` callback; without credentials the push fails
- * with the registry's answer. The registry is Debian's docker-registry with an htpasswd file.
+ * The image exporter with push, and a registry cache, to a registry that wants a password: the
+ * daemon asks the session's Auth service, which answers from the `credentials` callback; without
+ * credentials the push fails with the registry's answer. The registry is Debian's docker-registry
+ * with an htpasswd file.
  */
 import { spawn } from "node:child_process";
 import { openSync } from "node:fs";
@@ -58,7 +59,7 @@ describe.skipIf(lacks("buildkitd", "registry", "htpasswd"))("pushing through the
     await rm(scratch, { recursive: true, force: true });
   }, 60_000);
 
-  it("pushes with the credentials the callback gives for the registry's host", async () => {
+  it("pushes an image and a cache with the credentials the callback gives for the registry's host", async () => {
     const dir = path.join(scratch, "src");
     await mkdir(dir);
     await writeFile(path.join(dir, "hello"), "pushed\n");
@@ -75,6 +76,15 @@ describe.skipIf(lacks("buildkitd", "registry", "htpasswd"))("pushing through the
       headers: { authorization: `Basic ${Buffer.from(`${user.username}:${user.secret}`).toString("base64")}`, accept: "application/vnd.oci.image.manifest.v1+json" },
     });
     expect(manifest.status).toBe(200);
+
+    // A registry cache, exported with the same credentials, then imported by the next build.
+    const cache = { type: "registry", attrs: { ref: `${host}/dockwright/cache:latest`, mode: "max" } };
+    await client.solve({ definition: localDefinition("src"), locals: { src: dir }, exports: [{ type: "image", name }], cacheExports: [cache] });
+    const cached = await fetch(`http://${host}/v2/dockwright/cache/manifests/latest`, {
+      headers: { authorization: `Basic ${Buffer.from(`${user.username}:${user.secret}`).toString("base64")}`, accept: "application/vnd.oci.image.index.v1+json" },
+    });
+    expect(cached.status).toBe(200);
+    await client.solve({ definition: localDefinition("src"), locals: { src: dir }, exports: [{ type: "image", name }], cacheImports: [cache] });
 
     const anonymous = await connect(daemon.address);
     await expect(anonymous.solve({ definition: localDefinition("src"), locals: { src: dir }, exports: [{ type: "image", name: `${host}/dockwright/denied:latest`, push: true }] }))

@@ -36,7 +36,7 @@ export type Export =
   | { type: "image" | "moby"; name: string; push?: boolean; attrs?: Record<string, string> }
   | { type: "oci" | "docker" | "tar"; dest: string; name?: string; attrs?: Record<string, string> };
 
-/** A cache import or export: `registry` (attrs `ref`, `mode`), `inline`, or another daemon-side type. */
+/** A cache import or export: `registry` (attrs `ref`, `mode`), `inline`, or another daemon-side type (not `local`, yet). */
 export type CacheEntry = { type: string; attrs?: Record<string, string> };
 
 /** Where a secret's value comes from: a variable of `env`, a file, or the value itself. */
@@ -180,6 +180,10 @@ async function solve(client: grpc.Client, address: string, request: BuildRequest
   const { signal, onEvent } = context;
   if (signal?.aborted) throw new BuildkitError("the build was cancelled before it started");
   if (!request.definition && !request.frontend) throw new BuildkitError("a build needs a definition (llb.pb) or a frontend (dockerfile.v0).");
+  const local = [...(request.cacheImports ?? []), ...(request.cacheExports ?? [])].find((c) => c.type === "local");
+  if (local) {
+    throw new BuildkitError("a local cache (type=local) is served by the client as a content store over the session, which this client does not do yet; use a registry or inline cache.");
+  }
   const secrets = await readSecrets(request.secrets ?? {}, context.env);
   const exports = request.exports ?? [];
   const tarballs = exports.flatMap((e) => ("dest" in e ? [path.resolve(e.dest)] : []));

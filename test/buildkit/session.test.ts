@@ -151,6 +151,7 @@ describe.skipIf(lacks("buildkitd", "openssl"))("the native client's session, on 
       .rejects.toThrow("buildkitd v0.11.6 takes one exporter per build, and this build has 2; build once per output, or use BuildKit v0.13 or later.");
     await expect(client.solve({ definition: localDefinition("nowhere"), cacheExports: [{ type: "local", attrs: { dest: scratch } }] }))
       .rejects.toThrow("a local cache (type=local) is served by the client as a content store over the session, which this client does not do yet; use a registry or inline cache.");
+    await expect(client.solve({ definition: Buffer.from("not protobuf") })).rejects.toThrow(/^the definition is not a marshalled pb.Definition \(llb.pb\): /);
     await expect(connect("tcp://example")).rejects.toThrow('the BuildKit address "tcp://example" needs a host and a port (tcp://HOST:PORT).');
     await expect(connect(`unix://${scratch}/no.sock`)).rejects.toThrow(/lost the connection to buildkitd at unix:\/\/.*no\.sock .*Is buildkitd running there/);
   }, 60_000);

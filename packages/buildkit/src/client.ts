@@ -13,7 +13,7 @@ import { chooseAddress, parseAddress } from "./address.js";
 import { bridge, commandDial, engineDial, type Bridge } from "./bridge.js";
 import { BuildkitError, callError } from "./errors.js";
 import { statusEvents, type BuildEvent } from "./progress.js";
-import { Control, DefinitionSchema, SolveRequestSchema } from "./proto.js";
+import { Control, DefinitionSchema, SolveRequestSchema, type Definition } from "./proto.js";
 import { serverStream, unary } from "./rpc.js";
 import { maxMessage, openSession, type Credentials, type PacketTrace } from "./session.js";
 
@@ -184,6 +184,7 @@ async function solve(client: grpc.Client, address: string, request: BuildRequest
   if (local) {
     throw new BuildkitError("a local cache (type=local) is served by the client as a content store over the session, which this client does not do yet; use a registry or inline cache.");
   }
+  const graph = request.definition ? definition(request.definition) : undefined;
   const secrets = await readSecrets(request.secrets ?? {}, context.env);
   const exports = request.exports ?? [];
   const tarballs = exports.flatMap((e) => ("dest" in e ? [path.resolve(e.dest)] : []));
@@ -209,7 +210,7 @@ async function solve(client: grpc.Client, address: string, request: BuildRequest
     status.on("error", () => resolve());
   });
 
-  const solveCall = unary(client, Control.method.solve, solveRequest(request, ref, session.id));
+  const solveCall = unary(client, Control.method.solve, solveRequest(request, graph, ref, session.id));
   const abort = () => {
     solveCall.call.cancel();
     status.cancel();
@@ -234,7 +235,7 @@ async function solve(client: grpc.Client, address: string, request: BuildRequest
 }
 
 /** The SolveRequest, with the exporters both in the v0.11 fields and in `Exporters` (v0.13+). */
-function solveRequest(request: BuildRequest, ref: string, session: string): MessageInitShape<typeof SolveRequestSchema> {
+function solveRequest(request: BuildRequest, graph: Definition | undefined, ref: string, session: string): MessageInitShape<typeof SolveRequestSchema> {
   const exporters = (request.exports ?? []).map((e) => {
     const attrs: Record<string, string> = { ...e.attrs };
     if (e.name !== undefined) attrs["name"] = e.name;
@@ -247,7 +248,7 @@ function solveRequest(request: BuildRequest, ref: string, session: string): Mess
   const entry = (c: CacheEntry) => ({ Type: c.type, Attrs: { ...c.attrs } });
   return {
     Ref: ref,
-    ...(request.definition ? { Definition: fromBinary(DefinitionSchema, request.definition) } : {}),
+    ...(graph ? { Definition: graph } : {}),
     Exporter: exporters[0]?.Type ?? "",
     ExporterAttrs: exporters[0]?.Attrs ?? {},
     Exporters: exporters,
@@ -257,6 +258,14 @@ function solveRequest(request: BuildRequest, ref: string, session: string): Mess
     Cache: { Imports: (request.cacheImports ?? []).map(entry), Exports: (request.cacheExports ?? []).map(entry) },
     Entitlements: request.entitlements ?? [],
   };
+}
+
+function definition(bytes: Uint8Array): Definition {
+  try {
+    return fromBinary(DefinitionSchema, bytes);
+  } catch (e) {
+    throw new BuildkitError(`the definition is not a marshalled pb.Definition (llb.pb): ${e instanceof Error ? e.message : String(e)}.`);
+  }
 }
 
 /** Reads every secret before the build starts, so that a missing one fails at once, by name. */

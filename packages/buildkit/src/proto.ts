@@ -18,4 +18,4 @@ export { Auth, CredentialsResponseSchema, type CredentialsRequest, type Credenti
 export { Health, HealthCheckResponseSchema, HealthCheckResponse_ServingStatus, type HealthCheckRequest, type HealthCheckResponse } from "./gen/grpc/health/v1/health_pb.js";
 export { PacketSchema, Packet_PacketType as PacketType, type Packet } from "./gen/github.com/tonistiigi/fsutil/types/wire_pb.js";
 export { StatSchema, type Stat } from "./gen/stat_pb.js";
-export { DefinitionSchema } from "./gen/github.com/moby/buildkit/solver/pb/ops_pb.js";
+export { DefinitionSchema, type Definition } from "./gen/github.com/moby/buildkit/solver/pb/ops_pb.js";

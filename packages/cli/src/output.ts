@@ -13,6 +13,8 @@ export type WriteOptions = {
 
 export async function writePlan(compiler: Compiler, plan: BuildPlan, out: string, options: WriteOptions): Promise<{ diagnostics: Diagnostic[] }> {
   const diagnostics: Diagnostic[] = [];
+  // A plan without images (a local orchestrator) still writes plan.json.
+  await mkdir(out, { recursive: true });
   for (const image of plan.images) {
     const folder = path.join(out, image.key);
     await mkdir(folder, { recursive: true });
@@ -34,9 +36,9 @@ export async function writePlan(compiler: Compiler, plan: BuildPlan, out: string
 
 /** The image as plan.json shows it: the IR, with the context summarized instead of listing every file. */
 function imageSummary(image: ImagePlan): unknown {
-  const { key, tag, checksum, parent, platform, sources, skipBuild, reuse, secrets, layers, config, context } = image;
+  const { key, tag, checksum, mode, parent, platform, sources, reuse, secrets, buildOptions, layers, config, context } = image;
   return {
-    key, tag, checksum, skipBuild, reuse, sources, platform, secrets,
+    key, tag, checksum, mode, reuse, sources, platform, secrets, buildOptions,
     // The user Dockerfile's text is the image's Dockerfile; here its path is enough.
     parent: parent.kind === "dockerfile" ? { ...parent, dockerfile: undefined } : parent,
     layers,
@@ -53,7 +55,7 @@ function imageSummary(image: ImagePlan): unknown {
 
 /** An image whose checksum was built before is reused, unless its settings prevent it. */
 export function isReusable(image: ImagePlan, built: ReadonlySet<string>): boolean {
-  return image.reuse && !image.skipBuild && built.has(image.checksum);
+  return image.reuse && image.mode === "build" && built.has(image.checksum);
 }
 
 export function lastCompileFile(out: string): string {
@@ -63,19 +65,21 @@ export function lastCompileFile(out: string): string {
 function planSummary(plan: BuildPlan, built: ReadonlySet<string>): unknown {
   return {
     pipeline: plan.pipeline,
-    buildOrder: plan.images.filter((image) => !image.skipBuild).map((image) => image.key),
+    release: plan.release,
+    buildOrder: plan.images.filter((image) => image.mode !== "use-parent").map((image) => image.key),
     images: plan.images.map((image) => ({
       key: image.key,
       tag: image.tag,
       checksum: image.checksum,
       folder: image.key,
-      skipBuild: image.skipBuild,
+      mode: image.mode,
       reusable: isReusable(image, built),
-      // The runtime reads where the code comes from here: repository URL and commit, or the archive.
       sources: image.sources,
       ...(image.parent.kind === "plan" ? { after: image.parent.key } : {}),
     })),
     steps: plan.steps,
+    // The runtime reads where downloaded code comes from here: the repository's commit, or the archive.
+    code: plan.code,
   };
 }
 

@@ -18,6 +18,10 @@ export type CompileOptions = {
   python?: string;
   platform?: string;
   zenmlVersion?: string;
+  /** `rest` (a ZenML server, the default) or `sql` (a database directly). */
+  zenmlStore?: "rest" | "sql";
+  /** The environment ZenML would see: `${VAR}` placeholders and `ZENML_LOGGING_COLORS_DISABLED`. */
+  environment?: Readonly<Record<string, string | undefined>>;
 };
 
 export type Compiled = { compiler: Compiler; plan?: BuildPlan; diagnostics: Diagnostic[] };
@@ -35,7 +39,10 @@ export async function compileConfig(options: CompileOptions): Promise<Compiled |
   let compiler: Compiler;
   try {
     compiler = new Compiler([
-      zenml(options.zenmlVersion !== undefined ? { version: options.zenmlVersion } : {}),
+      zenml({
+        ...(options.zenmlVersion !== undefined ? { version: options.zenmlVersion } : {}),
+        ...(options.zenmlStore !== undefined ? { store: options.zenmlStore } : {}),
+      }),
       localEnv(),
       // The output folder may lie inside the repository; what it holds is no change to the code.
       git({ exclude: [options.out] }),
@@ -46,7 +53,8 @@ export async function compileConfig(options: CompileOptions): Promise<Compiled |
   registerBackends(compiler);
   let host;
   try {
-    host = await nodeHost({ root, out: options.out });
+    // Relative settings paths start at the configuration file's folder, as ZenML's at its working directory.
+    host = await nodeHost({ root, base: path.dirname(options.configPath), out: options.out });
   } catch (e) {
     return { message: `cannot read the source root ${JSON.stringify(root)}: ${(e as Error).message}` };
   }
@@ -56,6 +64,7 @@ export async function compileConfig(options: CompileOptions): Promise<Compiled |
     host,
     ...(options.python !== undefined ? { pythonVersion: options.python } : {}),
     ...(options.platform !== undefined ? { platform: options.platform } : {}),
+    ...(options.environment ? { environment: options.environment } : {}),
   });
   return { compiler, ...result };
 }

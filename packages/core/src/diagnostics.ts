@@ -48,6 +48,8 @@ export const codes = {
   INVALID_REQUIREMENT: "INVALID_REQUIREMENT",
   REQUIREMENTS_CONFLICT: "REQUIREMENTS_CONFLICT",
   LOCAL_ENVIRONMENT_FAILED: "LOCAL_ENVIRONMENT_FAILED",
+  NO_PRESET: "NO_PRESET",
+  UNSET_VARIABLE: "UNSET_VARIABLE",
 } as const;
 
 export type DiagnosticCode = (typeof codes)[keyof typeof codes];

@@ -19,7 +19,7 @@ export type DumpLlbJson = DumpLlbOp[];
  * LLB always has cache mounts).
  */
 export function emitLlb(image: ImagePlan, _options: EmitOptions = {}): Artifacts {
-  if (image.skipBuild) return { files: [], diagnostics: [] };
+  if (image.mode !== "build") return { files: [], diagnostics: [] };
   return match(image.parent)
     .with({ kind: "dockerfile" }, (parent) => ({
       files: [{ path: "BUILD-WITH-FRONTEND.txt", contents: frontendNote(image, parent) }],
@@ -35,7 +35,7 @@ export function emitLlb(image: ImagePlan, _options: EmitOptions = {}): Artifacts
 }
 
 function build(image: ImagePlan, parentRef: string): Artifacts {
-  const { graph, state } = lowerImage(image, parentRef);
+  const { graph, state, diagnostics } = lowerImage(image, parentRef);
   if (!state.root) {
     return {
       files: [],
@@ -54,7 +54,7 @@ function build(image: ImagePlan, parentRef: string): Artifacts {
       { path: "image-config.json", contents: formatJson(imageConfig(image, state)) },
       ...image.context.generated,
     ],
-    diagnostics: [],
+    diagnostics,
   };
 }
 

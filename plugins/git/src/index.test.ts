@@ -42,13 +42,13 @@ function repository(options: { push?: boolean; remote?: boolean } = {}): { work:
 }
 
 function state(root: string, options: GitOptions = {}): Promise<RepositoryState | undefined> {
-  return new Compiler([git(options)]).hooks.codeRepository.promise(root);
+  return new Compiler([git(options)]).hooks.codeRepository.promise({ root, type: "github" });
 }
 
 describe("the repository holding the source root", () => {
   test("clean and pushed: remote URL, HEAD commit, subdirectory, no problems", async () => {
     const { work, remote, root } = repository();
-    expect(await state(root)).toEqual({ url: remote, commit: run(work, "rev-parse", "HEAD"), subdirectory: "app", problems: [] });
+    expect(await state(root)).toEqual({ url: remote, commit: run(work, "rev-parse", "HEAD"), subdirectory: "app", dirty: false, unpushed: false, problems: [] });
     expect((await state(work))?.subdirectory).toBe("");
   });
 
@@ -138,7 +138,15 @@ describe("the repository holding the source root", () => {
   test("git missing: a problem that says so, so download falls back or fails clearly", async () => {
     const { root } = repository();
     expect(await state(root, { command: "/nonexistent/git" })).toEqual({
-      url: "", commit: "", subdirectory: "", problems: ['git is not installed ("/nonexistent/git" was not found on PATH)'],
+      url: "", commit: "", subdirectory: "", dirty: false, unpushed: true, problems: ['git is not installed ("/nonexistent/git" was not found on PATH)'],
     });
+  });
+
+  test("a registered URL must name the checkout's remote", async () => {
+    const { work } = repository();
+    run(work, "remote", "set-url", "origin", "git@github.com:acme/ml.git");
+    const shared = path.join(work, "app");
+    expect((await new Compiler([git()]).hooks.codeRepository.promise({ root: shared, type: "github", url: "https://github.com/acme/ml" }))?.url).toBe("git@github.com:acme/ml.git");
+    expect(await new Compiler([git()]).hooks.codeRepository.promise({ root: shared, type: "github", url: "https://github.com/acme/other" })).toBeUndefined();
   });
 });

@@ -4,7 +4,7 @@
  * and built through the native client or through buildctl into OCI tarballs read back as views.
  */
 import { existsSync } from "node:fs";
-import { mkdir, mkdtemp, readFile, writeFile } from "node:fs/promises";
+import { cp, mkdir, mkdtemp, readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import type { ImagePlan } from "@dockwright/core";
 import { type BuildEvent, type BuildRequest, type BuildkitClient, type SecretSource } from "../../../packages/buildkit/src/index.ts";
@@ -14,14 +14,18 @@ import { fixturesDir, prepareFixture, secretEnv, type Fixture } from "../../e2e/
 import { toolPath } from "../../support/tools.ts";
 import { unpackOci } from "./oci.ts";
 
-/** Compiles fixture `name` under `work` with its parent image replaced by `parent`, and its configuration edited by `edit`. */
+/**
+ * Compiles a copy of fixture `name` under `work` (its configuration and root in the same layout, so
+ * that paths relative to the configuration's folder still hold), with its parent image replaced by
+ * `parent` and its configuration edited by `edit`.
+ */
 export async function registryFixture(name: string, work: string, parent: string, edit: (config: string) => string = (config) => config): Promise<Fixture & { root: string }> {
-  const dir = path.join(fixturesDir, name);
+  const copy = path.join(work, "fixture");
   await mkdir(work, { recursive: true });
-  const root = existsSync(path.join(dir, "root")) ? path.join(dir, "root") : await mkdtemp(path.join(work, "empty-root-"));
-  const config = path.join(work, "run.yaml");
-  const text = await readFile(path.join(dir, "run.yaml"), "utf8");
-  await writeFile(config, edit(text.replaceAll("localhost/dockwright-test-base:latest", parent)));
+  await cp(path.join(fixturesDir, name), copy, { recursive: true });
+  const root = existsSync(path.join(copy, "root")) ? path.join(copy, "root") : await mkdtemp(path.join(work, "empty-root-"));
+  const config = path.join(copy, "run.yaml");
+  await writeFile(config, edit((await readFile(config, "utf8")).replaceAll("localhost/dockwright-test-base:latest", parent)));
   return prepareFixture(name, work, { root, config });
 }
 

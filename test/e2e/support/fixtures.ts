@@ -48,7 +48,7 @@ export async function prepareFixture(name: string, work: string, from?: { root: 
 }
 
 function onlyImage(plan: BuildPlan): ImagePlan {
-  const built = plan.images.filter((image) => !image.skipBuild);
+  const built = plan.images.filter((image) => image.mode === "build");
   if (built.length !== 1) throw new Error(`a fixture builds one image, this one ${built.length}`);
   return built[0]!;
 }

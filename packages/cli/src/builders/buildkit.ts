@@ -28,8 +28,8 @@ export function tlsFlags(flags: Partial<Record<"tlscacert" | "tlscert" | "tlskey
   return { ca: file(tlscacert), cert: file(tlscert), key: file(tlskey), serverName: tlsservername };
 }
 
-/** Where one image's build finds its files. */
-export type BuildkitPaths = { folder: string; context: string; root: string };
+/** Where one image's build finds its files; `base` is the configuration's folder, which the plan's paths are relative to. */
+export type BuildkitPaths = { folder: string; context: string; base: string };
 
 /** Builds `image`; returns the exit code, the reason already printed when it is not 0. */
 export async function buildWithBuildkit(target: BuildkitTarget, image: ImagePlan, paths: BuildkitPaths, io: Io): Promise<number> {
@@ -47,17 +47,17 @@ export async function buildWithBuildkit(target: BuildkitTarget, image: ImagePlan
   }
 }
 
-async function request(target: BuildkitTarget, image: ImagePlan, { folder, context, root }: BuildkitPaths): Promise<BuildRequest> {
+async function request(target: BuildkitTarget, image: ImagePlan, { folder, context, base }: BuildkitPaths): Promise<BuildRequest> {
   const output: Export = target.oci !== undefined
     ? { type: "oci", dest: path.join(target.oci, `${image.key}.tar`), name: image.tag }
     : { type: "image", name: image.tag };
   const secrets = Object.fromEntries(image.secrets.map(({ id, source }) =>
-    [id, "env" in source ? { env: source.env } : { file: path.resolve(root, source.file) }]));
+    [id, "env" in source ? { env: source.env } : { file: path.resolve(base, source.file) }]));
   // The daemon keeps the last copy of each local source per shared key: one per project and image.
-  const sharedKey = createHash("sha256").update(`${root}\0${image.key}`).digest("hex").slice(0, 32);
+  const sharedKey = createHash("sha256").update(`${base}\0${image.key}`).digest("hex").slice(0, 32);
   if (image.parent.kind === "dockerfile") {
     // The frontend's options, as `buildctl build --opt` would pass them.
-    const dockerfile = path.dirname(path.resolve(root, image.parent.path));
+    const dockerfile = path.dirname(path.resolve(base, image.parent.path));
     const args = frontendArgs(image, image.parent, { context, dockerfile }, "");
     const frontendAttrs = Object.fromEntries(args.flatMap((arg, i) => {
       if (args[i - 1] !== "--opt") return [];

@@ -6,7 +6,7 @@ import { spawn } from "node:child_process";
 import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { codes, DiagnosticError, error, formatDiagnostic, hasErrors, shellQuote, type Diagnostic, type ImagePlan, type ParentImage } from "@dockwright/core";
+import { codes, DiagnosticError, error, formatDiagnostic, hasErrors, shellQuote, type BuildOptions, type Diagnostic, type ImagePlan } from "@dockwright/core";
 import { createMatcher, loadDockerignore, parseDockerignore, stageContext, walkContext } from "@dockwright/context";
 import { frontendArgs } from "@dockwright/emit-llb";
 import { invalidInput, parseFlags } from "../args.js";
@@ -110,6 +110,8 @@ export const buildCommand: Command = async (args, io) => {
   const out = options.out;
   const result = await compileConfig({ ...options, root });
   if ("message" in result) return invalidInput(io, result.message);
+  // Paths in the plan (a user Dockerfile, its context, secret files) are relative to the configuration's folder.
+  const base = path.dirname(options.configPath);
   report(result.diagnostics, io.stderr);
   if (!result.plan) return invalidInput(io, "the configuration is invalid (see above); nothing was built.");
   const index = indexFile(out);
@@ -120,8 +122,18 @@ export const buildCommand: Command = async (args, io) => {
 
   // Images come in build order: a parent image of the plan before the images built on it.
   for (const image of result.plan.images) {
-    if (image.skipBuild) {
+    if (image.mode === "use-parent") {
       io.stdout(`${image.tag}: used as is (skip_build)\n`);
+      continue;
+    }
+    if (image.mode === "retag-parent") {
+      // Nothing to install: the parent is the image, under this image's name.
+      const code = await retagParent(tool, image, io);
+      if (code !== 0) {
+        io.stderr(`dockwright: ${bin} failed to tag the parent of ${image.tag} (exit code ${code}); its output is above.\n`);
+        return exitCodes.buildFailed;
+      }
+      io.stdout(`${image.tag}: the parent tagged as this image (nothing to install)\n`);
       continue;
     }
     if (isReusable(image, built)) {
@@ -131,8 +143,8 @@ export const buildCommand: Command = async (args, io) => {
     const staging = await mkdtemp(path.join(tmpdir(), "dockwright-build-"));
     try {
       const context = path.join(staging, "context");
-      await stage(image, root, context);
-      const code = await buildImage(tool, image, { folder: path.join(out, image.key), staging, context, root }, io);
+      await stage(image, root, base, context);
+      const code = await buildImage(tool, image, { folder: path.join(out, image.key), staging, context, base }, io);
       if (code !== 0) {
         io.stderr(`dockwright: ${bin} failed to build ${image.tag} (exit code ${code}); its output is above.\n`);
         return exitCodes.buildFailed;
@@ -162,7 +174,7 @@ async function notInstalled(builder: Exclude<Builder, "buildkit">, bin: string, 
 }
 
 /** The image's build context as a folder: the plan's sources and generated files, or a user Dockerfile's context. */
-async function stage(image: ImagePlan, root: string, dest: string): Promise<void> {
+async function stage(image: ImagePlan, root: string, base: string, dest: string): Promise<void> {
   if (image.parent.kind !== "dockerfile") {
     await stageContext(root, image.context.sources ?? { entries: [] }, image.context.generated, dest);
     return;
@@ -173,17 +185,17 @@ async function stage(image: ImagePlan, root: string, dest: string): Promise<void
     await mkdir(dest);
     return;
   }
-  const dir = path.resolve(root, contextRoot);
-  const patterns = (await loadDockerignore(dir, dockerignore === undefined ? undefined : path.resolve(root, dockerignore))).patterns;
+  const dir = path.resolve(base, contextRoot);
+  const patterns = (await loadDockerignore(dir, dockerignore === undefined ? undefined : path.resolve(base, dockerignore))).patterns;
   await stageContext(dir, await walkContext(dir, { patterns }), [], dest);
 }
 
 /** Where one image's build finds its files. */
-type Paths = { folder: string; staging: string; context: string; root: string };
+type Paths = { folder: string; staging: string; context: string; base: string };
 
-async function buildImage(tool: Tool, image: ImagePlan, { folder, staging, context, root }: Paths, io: Io): Promise<number> {
-  if (tool.builder === "buildctl") return buildctl(tool, image, { folder, staging, context, root }, io);
-  if (tool.builder === "buildkit") return buildWithBuildkit({ addr: tool.addr, tls: tool.tls, oci: tool.oci }, image, { folder, context, root }, io);
+async function buildImage(tool: Tool, image: ImagePlan, { folder, staging, context, base }: Paths, io: Io): Promise<number> {
+  if (tool.builder === "buildctl") return buildctl(tool, image, { folder, staging, context, base }, io);
+  if (tool.builder === "buildkit") return buildWithBuildkit({ addr: tool.addr, tls: tool.tls, oci: tool.oci }, image, { folder, context, base }, io);
   if (tool.builder === "buildah") {
     const env = { ...io.env };
     if (tool.bin !== "buildah") {
@@ -193,8 +205,8 @@ async function buildImage(tool: Tool, image: ImagePlan, { folder, staging, conte
       await writeFile(path.join(shim, "buildah"), `#!/bin/sh\nexec ${shellQuote(tool.bin)} "$@"\n`, { mode: 0o755 });
       env["PATH"] = `${shim}${path.delimiter}${env["PATH"] ?? ""}`;
     }
-    // From the source root, where the script finds the files of build secrets.
-    return run("bash", [path.join(folder, "build.sh"), context, image.tag], env, io, root);
+    // From the configuration's folder, where the script finds the files of build secrets.
+    return run("bash", [path.join(folder, "build.sh"), context, image.tag], env, io, base);
   }
 
   // The Dockerfile goes beside its own ignore file: the context is already filtered, and BuildKit
@@ -208,10 +220,10 @@ async function buildImage(tool: Tool, image: ImagePlan, { folder, staging, conte
     const problem = await legacyIgnoreProblem(context);
     if (problem) throw new DiagnosticError([problem]);
   }
-  const options = image.parent.kind === "dockerfile" ? dockerBuildOptions(image.parent, io) : [];
+  const options = dockerFlags(image.parent.kind === "dockerfile" ? image.parent.buildOptions : image.buildOptions, io);
   // docker reads --secret as one CSV record, as buildctl does.
   const secrets = image.secrets.flatMap(({ id, source }) =>
-    ["--secret", [`id=${id}`, "env" in source ? `env=${source.env}` : `src=${path.resolve(root, source.file)}`].map(csvField).join(",")]);
+    ["--secret", [`id=${id}`, "env" in source ? `env=${source.env}` : `src=${path.resolve(base, source.file)}`].map(csvField).join(",")]);
   return run(tool.bin, [
     "build",
     "--file", path.join(dockerfileDir, "Dockerfile"),
@@ -223,17 +235,28 @@ async function buildImage(tool: Tool, image: ImagePlan, { folder, staging, conte
   ], env, io, io.cwd);
 }
 
+/** ZenML's "nothing to build": the parent pulled and tagged with the image's name. */
+async function retagParent(tool: Tool, image: ImagePlan, io: Io): Promise<number> {
+  const ref = image.parent.kind === "image" ? image.parent.ref : image.parent.kind === "plan" ? image.parent.tag : "";
+  if (tool.builder === "buildctl" || tool.builder === "buildkit") {
+    io.stderr(`dockwright: ${tool.builder} cannot tag an image; tag ${ref} as ${image.tag} with your registry tools.\n`);
+    return 0;
+  }
+  const pulled = await run(tool.bin, ["pull", ref], io.env, io, io.cwd);
+  return pulled !== 0 ? pulled : run(tool.bin, ["tag", ref, image.tag], io.env, io, io.cwd);
+}
+
 /** BuildKit: the image's llb.pb, or a user Dockerfile through the Dockerfile frontend. */
-async function buildctl(tool: Tool, image: ImagePlan, { folder, context, root }: Paths, io: Io): Promise<number> {
+async function buildctl(tool: Tool, image: ImagePlan, { folder, context, base }: Paths, io: Io): Promise<number> {
   const output = tool.oci !== undefined
     ? ({ type: "oci", dest: path.join(tool.oci, `${image.key}.tar`) } as const)
     : ({ type: "image", name: image.tag } as const);
   if (tool.oci !== undefined) await mkdir(tool.oci, { recursive: true });
   if (image.parent.kind === "dockerfile") {
-    const dockerfile = path.dirname(path.resolve(root, image.parent.path));
+    const dockerfile = path.dirname(path.resolve(base, image.parent.path));
     const csv = output.type === "oci" ? `type=oci,dest=${output.dest}` : `type=image,name=${output.name}`;
     const args = frontendArgs(image, image.parent, { context, dockerfile }, csv);
-    return run(tool.bin, [...(tool.addr !== undefined ? ["--addr", tool.addr] : []), ...args], io.env, io, root);
+    return run(tool.bin, [...(tool.addr !== undefined ? ["--addr", tool.addr] : []), ...args], io.env, io, base);
   }
   return buildWithBuildctl(tool.bin, {
     folder,
@@ -241,7 +264,7 @@ async function buildctl(tool: Tool, image: ImagePlan, { folder, context, root }:
     output,
     secrets: image.secrets,
     ...(tool.addr !== undefined ? { addr: tool.addr } : {}),
-  }, { ...io, cwd: root });
+  }, { ...io, cwd: base });
 }
 
 /**
@@ -264,17 +287,21 @@ async function legacyIgnoreProblem(context: string): Promise<Diagnostic | undefi
       "Build with BuildKit (--mode buildkit, or DOCKER_BUILDKIT=1), or let .dockerignore exclude itself.");
 }
 
-/** ZenML build options (docker-py names) of a user Dockerfile, as `docker build` flags. */
-function dockerBuildOptions(parent: Extract<ParentImage, { kind: "dockerfile" }>, io: Io): string[] {
-  const flags: string[] = [];
-  for (const [key, value] of Object.entries(parent.buildOptions)) {
-    const map = value && typeof value === "object" ? Object.entries(value).map(([k, v]) => `${k}=${String(v)}`) : [];
-    if (key === "buildargs") flags.push(...map.flatMap((arg) => ["--build-arg", arg]));
-    else if (key === "labels") flags.push(...map.flatMap((label) => ["--label", label]));
-    else if (key === "target") flags.push("--target", String(value));
-    else io.stderr(`dockwright: the build option ${JSON.stringify(key)} of ${parent.path} is not passed to docker build; pass it by hand.\n`);
-  }
-  return flags;
+/** Build options as `docker build` flags; the ones it has none for are named on standard error. */
+function dockerFlags(options: BuildOptions, io: Io): string[] {
+  for (const key of Object.keys(options.other)) io.stderr(`dockwright: the build option ${JSON.stringify(key)} is not passed to docker build; pass it by hand.\n`);
+  return [
+    ...options.buildArgs.flatMap(([k, v]) => ["--build-arg", `${k}=${v}`]),
+    ...options.labels.flatMap(([k, v]) => ["--label", `${k}=${v}`]),
+    ...(options.target !== undefined ? ["--target", options.target] : []),
+    ...(options.platform !== undefined ? ["--platform", options.platform] : []),
+    ...(options.network !== undefined ? ["--network", options.network] : []),
+    ...(options.noCache ? ["--no-cache"] : []),
+    ...(options.pull ? ["--pull"] : []),
+    ...(options.shmSize !== undefined ? ["--shm-size", `${options.shmSize}b`] : []),
+    ...options.cacheFrom.flatMap((ref) => ["--cache-from", ref]),
+    ...options.extraHosts.flatMap(([host, ip]) => ["--add-host", `${host}:${ip}`]),
+  ];
 }
 
 /** Runs a tool with its output on our standard error; resolves to its exit code. */

@@ -1,5 +1,6 @@
 import path from "node:path";
-import { formatDiagnostic, hasErrors, type Diagnostic, type SourceDecision } from "@dockwright/core";
+import { formatDiagnostic, hasErrors, type BuildPlan, type Diagnostic, type SourceDecision } from "@dockwright/core";
+import { findRelease, supportedReleases } from "@dockwright/plugin-zenml";
 import { invalidInput, parseFlags } from "../args.js";
 import { backendNames, isBackend } from "../backends.js";
 import { compileConfig, type CompileOptions } from "../pipeline.js";
@@ -22,7 +23,9 @@ Options:
   --pipeline NAME        pipeline name for image tags (default: CONFIG's file name)
   --python X.Y           Python version of the image (default: 3.11)
   --platform P           target platform, os/arch[/variant] (default: linux/amd64)
-  --zenml-version V      ZenML version of the default parent image (default: 0.58.0)
+  --zenml-version V      the ZenML release whose images to build: a minor release
+                         (0.70) or a version (0.82.1); default: the newest, 0.93
+  --zenml-store S        rest (a ZenML server, default) | sql (a database directly)
   -h, --help             this help
 `;
 
@@ -34,12 +37,13 @@ export const compileFlags = {
   python: { type: "string" },
   platform: { type: "string" },
   "zenml-version": { type: "string" },
+  "zenml-store": { type: "string" },
 } as const;
 
 type CompileFlagValues = { [K in keyof typeof compileFlags]?: string };
 
 /** The compile request of a command line: CONFIG and the shared flags. */
-export function compileOptions(config: string, values: CompileFlagValues, cwd: string): CompileOptions {
+export function compileOptions(config: string, values: CompileFlagValues, cwd: string, env?: Readonly<Record<string, string | undefined>>): CompileOptions {
   return {
     configPath: path.resolve(cwd, config),
     out: path.resolve(cwd, values.out ?? "dockwright-out"),
@@ -48,7 +52,18 @@ export function compileOptions(config: string, values: CompileFlagValues, cwd: s
     ...(values.python !== undefined ? { python: values.python } : {}),
     ...(values.platform !== undefined ? { platform: values.platform } : {}),
     ...(values["zenml-version"] !== undefined ? { zenmlVersion: values["zenml-version"] } : {}),
+    ...(values["zenml-store"] === "sql" || values["zenml-store"] === "rest" ? { zenmlStore: values["zenml-store"] } : {}),
+    ...(env ? { environment: env } : {}),
   };
+}
+
+/** Why the shared flags are wrong, or undefined. */
+export function checkCompileFlags(values: CompileFlagValues): string | undefined {
+  const store = values["zenml-store"];
+  if (store !== undefined && store !== "rest" && store !== "sql") return `--zenml-store ${JSON.stringify(store)} is not a store; use rest or sql.`;
+  const version = values["zenml-version"];
+  if (version !== undefined && !findRelease(version)) return `--zenml-version ${JSON.stringify(version)} is not a supported ZenML release; supported are ${supportedReleases()}.`;
+  return undefined;
 }
 
 export const compileCommand: Command = async (args, io) => {
@@ -63,7 +78,9 @@ export const compileCommand: Command = async (args, io) => {
   const mode = values.mode ?? "buildkit";
   if (mode !== "buildkit" && mode !== "plain") return invalidInput(io, `--mode ${JSON.stringify(mode)} is not a Dockerfile mode; use buildkit or plain.`);
 
-  const options = compileOptions(positionals[0]!, values, io.cwd);
+  const flagProblem = checkCompileFlags(values);
+  if (flagProblem) return invalidInput(io, flagProblem);
+  const options = compileOptions(positionals[0]!, values, io.cwd, io.env);
   const out = options.out;
   const result = await compileConfig(options);
   if ("message" in result) return invalidInput(io, result.message);
@@ -80,19 +97,23 @@ export const compileCommand: Command = async (args, io) => {
   if (hasErrors(written.diagnostics)) return invalidInput(io, "a backend cannot express this plan (see above).");
   for (const image of result.plan.images) {
     const folder = path.relative(io.cwd, path.join(out, image.key)) || ".";
-    const what = image.skipBuild ? "used as is (skip_build)" : `${folder}${path.sep}${isReusable(image, built) ? " (built before: reusable)" : ""}`;
-    io.stdout(`${image.tag}: ${what} [sources: ${describeSources(image.sources, (file) => path.relative(io.cwd, path.join(out, file)))}]\n`);
+    const what = image.mode === "use-parent" ? "used as is (skip_build)" : image.mode === "retag-parent" ? `the parent ${image.parent.kind === "image" ? image.parent.ref : ""} tagged as is (nothing to install)` : `${folder}${path.sep}${isReusable(image, built) ? " (built before: reusable)" : ""}`;
+    io.stdout(`${image.tag}: ${what} [sources: ${describeSources(image.sources, result.plan)}]\n`);
+  }
+  if (result.plan.images.length === 0) {
+    io.stdout("no images: the stack's orchestrator runs the steps itself, and ZenML builds images only for orchestrators that run them in containers.\n");
   }
   io.stdout(`plan: ${path.relative(io.cwd, path.join(out, "plan.json"))}\n`);
   return exitCodes.ok;
 };
 
-/** Where the image's code comes from, in a few words; `shown` names an output file for the reader. */
-function describeSources(sources: SourceDecision, shown: (file: string) => string): string {
-  if (sources.mode === "code-repository") {
-    return `code-repository ${sources.url} at ${sources.commit.slice(0, 12)}${sources.subdirectory ? `, in ${sources.subdirectory}` : ""}`;
+/** Where the image's code comes from, in a few words. */
+function describeSources(sources: SourceDecision, plan: BuildPlan): string {
+  const { repository } = plan.code;
+  if (sources.mode === "code-repository" && repository) {
+    return `code-repository ${repository.url} at ${repository.commit.slice(0, 12)}${repository.subdirectory ? `, in ${repository.subdirectory}` : ""}`;
   }
-  return sources.mode === "artifact-store" ? `artifact-store ${shown(sources.archive)}` : sources.mode;
+  return sources.mode;
 }
 
 export function report(diagnostics: Diagnostic[], write: (text: string) => void): void {

@@ -31,7 +31,7 @@ export const explainCommand: Command = async (args, io) => {
   const built = new Set((await readBuildIndex(indexFile(options.out))).keys());
   for (const image of result.plan.images) {
     const rebuild = explainRebuild(previous.get(image.key), cacheRecord(image));
-    const reuse = image.skipBuild ? "used as is (skip_build)" : isReusable(image, built) ? "reusable: built before with this checksum" : "not built before";
+    const reuse = image.mode !== "build" ? (image.mode === "use-parent" ? "used as is (skip_build)" : "the parent, tagged as this image (nothing to install)") : isReusable(image, built) ? "reusable: built before with this checksum" : "not built before";
     io.stdout(`${image.tag} [${image.key}]: ${reuse}\n  ${describe(rebuild, image.layers.length)}\n${explainImage(image)}\n`);
   }
   return exitCodes.ok;

@@ -36,14 +36,19 @@ describe.skipIf(lacks("buildkitd", "buildah", "registry", "runc"))("dockwright b
     await rm(scratch, { recursive: true, force: true });
   }, 60_000);
 
-  /** A copy of a fixture with its parent image in the test registry. */
+  /**
+   * A copy of a fixture with its parent image in the test registry; the configuration goes into the
+   * root, as its paths are relative to its own folder.
+   */
   async function copyFixture(from: string, name: string): Promise<{ config: string; root: string }> {
     const dir = path.join(scratch, name);
     await cp(from, dir, { recursive: true });
-    for (const file of [path.join(dir, "run.yaml"), path.join(dir, "root", "docker", "base.Dockerfile")]) {
+    const config = path.join(dir, "root", "run.yaml");
+    await writeFile(config, await readFile(path.join(dir, "run.yaml"), "utf8"));
+    for (const file of [config, path.join(dir, "root", "docker", "base.Dockerfile")]) {
       if (existsSync(file)) await writeFile(file, (await readFile(file, "utf8")).replaceAll("localhost/dockwright-test-base:latest", parent));
     }
-    return { config: path.join(dir, "run.yaml"), root: path.join(dir, "root") };
+    return { config, root: path.join(dir, "root") };
   }
 
   it("builds an image's llb.pb into an OCI tarball, progress on standard error", async () => {

@@ -15,17 +15,17 @@ import { toolPath } from "../../support/tools.ts";
 import { unpackOci } from "./oci.ts";
 
 /**
- * Compiles a copy of fixture `name` under `work` (its configuration and root in the same layout, so
- * that paths relative to the configuration's folder still hold), with its parent image replaced by
- * `parent` and its configuration edited by `edit`.
+ * Compiles a copy of fixture `name` under `work`, with its parent image replaced by `parent` and its
+ * configuration edited by `edit`. The configuration goes into the copied root: its paths are
+ * relative to its own folder, and the fixtures' files are in their roots.
  */
 export async function registryFixture(name: string, work: string, parent: string, edit: (config: string) => string = (config) => config): Promise<Fixture & { root: string }> {
   const copy = path.join(work, "fixture");
   await mkdir(work, { recursive: true });
   await cp(path.join(fixturesDir, name), copy, { recursive: true });
   const root = existsSync(path.join(copy, "root")) ? path.join(copy, "root") : await mkdtemp(path.join(work, "empty-root-"));
-  const config = path.join(copy, "run.yaml");
-  await writeFile(config, edit((await readFile(config, "utf8")).replaceAll("localhost/dockwright-test-base:latest", parent)));
+  const config = path.join(root, "run.yaml");
+  await writeFile(config, edit((await readFile(path.join(copy, "run.yaml"), "utf8")).replaceAll("localhost/dockwright-test-base:latest", parent)));
   return prepareFixture(name, work, { root, config });
 }
 

@@ -37,7 +37,7 @@ export async function prepareFixture(name: string, work: string, from?: { root: 
   const root = from?.root ?? (existsSync(path.join(dir, "root")) ? path.join(dir, "root") : await mkdtemp(path.join(work, "empty-root-")));
   const config = from?.config ?? path.join(dir, "run.yaml");
   const out = path.join(work, "out");
-  const result = await compileConfig({ configPath: config, out, root, pipeline: name });
+  const result = await compileConfig({ configPath: config, out, root, pipeline: name, environment: process.env });
   if ("message" in result) throw new Error(result.message);
   if (!result.plan || hasErrors(result.diagnostics)) throw new Error(result.diagnostics.map(formatDiagnostic).join("\n"));
   await writePlan(result.compiler, result.plan, out, { backends: ["dockerfile", "buildah", "llb"], mode: "buildkit" });

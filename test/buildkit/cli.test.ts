@@ -58,14 +58,16 @@ describe.skipIf(lacks("buildkitd", "buildah", "registry", "runc"))("dockwright b
     expect(built.code, built.stderr).toBe(0);
     expect(built.stdout).toMatch(/: built with buildkit\n$/);
     expect(built.stderr).toMatch(/^#\d+ RUN .*pip install .*: DONE \d+\.\ds$/m);
-    const image = await unpackOci(path.join(oci, "pipeline.tar"), path.join(scratch, "llb-image"));
+    const [tarball] = await readdir(oci);
+    const image = await unpackOci(path.join(oci, tarball!), path.join(scratch, "llb-image"));
     expect(await readFile(path.join(image.root, "app/pipelines/train.py"), "utf8")).toContain("print");
   }, 300_000);
 
   it("builds a user Dockerfile through the Dockerfile frontend, the session serving its context", async () => {
     const { config, root } = await copyFixture(path.join(fixturesDir, "commands", "dockerfile-parent"), "dockerfile");
     // Nothing on top of the Dockerfile: its image is the result.
-    await writeFile(config, (await readFile(config, "utf8")).replace(/^ {4}(environment|requirements):.*\n/gm, ""));
+    const text = (await readFile(config, "utf8")).replace(/^ {4}(environment|requirements):.*\n/gm, "");
+    await writeFile(config, text.replace("    dockerfile:", "    install_stack_requirements: false\n    dockerfile:"));
     const oci = path.join(scratch, "dockerfile-oci");
     const built = await dockwrightBuild([config, "--builder", "buildkit", "--addr", daemon.address, "--root", root, "--out", path.join(scratch, "dockerfile-out"), "--oci", oci, "--pipeline", "dockerfile"], env, scratch);
     expect(built.code, built.stderr).toBe(0);

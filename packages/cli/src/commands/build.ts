@@ -42,8 +42,8 @@ Options:
   --docker BIN           the docker command (default: $DOCKER, else docker)
   --buildctl BIN         the buildctl command (default: $BUILDCTL, else buildctl)
   --addr ADDR            buildkitd address for buildctl and buildkit: unix:///PATH,
-                         tcp://HOST:PORT, docker-container://NAME (default: $BUILDKIT_HOST,
-                         else unix:///run/buildkit/buildkitd.sock)
+                         tcp://HOST:PORT, docker-container://NAME, docker-engine:///SOCKET
+                         (default: $BUILDKIT_HOST, else unix:///run/buildkit/buildkitd.sock)
   --tlscacert FILE, --tlscert FILE, --tlskey FILE, --tlsservername NAME
                          with buildkit: TLS to a tcp:// daemon, as buildctl's flags
   --oci DIR              with buildctl or buildkit: write OCI tarballs DIR/<image>.tar

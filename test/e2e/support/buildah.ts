@@ -75,3 +75,21 @@ export async function buildahBaseImage(buildah: Buildah): Promise<void> {
   await buildah.ok(["config", "--env", `PATH=${basePath}`, "--cmd", JSON.stringify(baseCmd), ctr]);
   await buildah.ok(["commit", "--quiet", "--rm", ctr, baseImage]);
 }
+
+/**
+ * Pushes the test base image (busybox and the stand-in installers) to a test registry over plain
+ * HTTP, as `HOST/dockwright-test-base:latest`, from a Buildah storage of its own that is removed
+ * afterwards. Returns the reference, for parents that a daemon pulls (BuildKit's
+ * `docker-image://` sources). Under the heavy-job lock, like any build.
+ */
+export async function pushBaseImage(registryHost: string): Promise<string> {
+  const buildah = await createBuildah();
+  try {
+    await buildahBaseImage(buildah);
+    const ref = `${registryHost}/dockwright-test-base:latest`;
+    await buildah.ok(["push", "--quiet", "--tls-verify=false", baseImage, `docker://${ref}`]);
+    return ref;
+  } finally {
+    await buildah.destroy();
+  }
+}

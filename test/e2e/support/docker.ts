@@ -2,7 +2,7 @@
  * A Docker engine of the tests' own: dockerd with its data, exec root and socket in a temporary
  * folder, no iptables and no bridge (builds use `--network host`), stopped at the end.
  */
-import { spawn, type ChildProcess } from "node:child_process";
+import { spawn } from "node:child_process";
 import { existsSync, openSync } from "node:fs";
 import { mkdir, mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -11,6 +11,7 @@ import { baseCmd, baseImage, basePath, writeRootfs } from "./base-image.ts";
 import { normalizeConfig, type ConfigView } from "./images.ts";
 import { lacks, toolPath } from "../../support/tools.ts";
 import { ok, run, type Env, type Result } from "./run.ts";
+import { stopDaemon } from "../../support/daemon.ts";
 
 /**
  * Debian's client (20.10) drives BuildKit without buildx; a newer client earlier on PATH refuses
@@ -91,15 +92,6 @@ export async function startDocker(): Promise<Docker | { skip: string }> {
     },
   };
   return docker;
-}
-
-async function stopDaemon(daemon: ChildProcess): Promise<void> {
-  if (daemon.exitCode !== null || daemon.signalCode !== null) return;
-  const exited = new Promise((resolve) => daemon.once("exit", resolve));
-  daemon.kill("SIGTERM");
-  const timer = setTimeout(() => daemon.kill("SIGKILL"), 20_000);
-  await exited;
-  clearTimeout(timer);
 }
 
 /** dockerd leaves its network namespace mounted under the exec root after it exits. */

@@ -16,11 +16,12 @@ import { isReusable, writePlan } from "../output.js";
 import { compileConfig } from "../pipeline.js";
 import { indexFile, readBuildIndex, recordBuild } from "../build-index.js";
 import { buildWithBuildctl, csvField } from "../builders/buildctl.js";
+import { buildWithBuildkit, tlsFlags, type BuildkitTarget } from "../builders/buildkit.js";
 import { progressLine } from "../progress.js";
 import { reporter } from "../report.js";
 import { checkCompileFlags, compileFlags, compileOptions } from "./compile.js";
 
-const help = `Usage: dockwright build CONFIG --builder buildah|docker|buildctl [options]
+const help = `Usage: dockwright build CONFIG --builder buildah|docker|buildctl|buildkit [options]
 
 Compiles CONFIG as \`dockwright compile\` does, stages each image's build context
 (the source files and the generated files) in a temporary folder, and builds
@@ -33,6 +34,7 @@ Options:
   --builder B            buildah: runs each image's build.sh
                          docker: docker build of each image's Dockerfile
                          buildctl: buildctl build of each image's llb.pb (BuildKit)
+                         buildkit: the same on BuildKit with the native client, no buildctl
   --root DIR             source root (default: as for compile)
   --out DIR              output folder for the build definitions (default: ./dockwright-out)
   --mode M               buildkit (cache mounts) | plain (default: buildkit). With docker,
@@ -41,9 +43,13 @@ Options:
   --buildah BIN          the buildah command (default: $BUILDAH, else buildah)
   --docker BIN           the docker command (default: $DOCKER, else docker)
   --buildctl BIN         the buildctl command (default: $BUILDCTL, else buildctl)
-  --addr ADDR            buildkitd address for buildctl (default: buildctl's own)
-  --oci DIR              with buildctl: write OCI tarballs DIR/<image>.tar instead of
-                         images in BuildKit's store
+  --addr ADDR            buildkitd address for buildctl and buildkit: unix:///PATH,
+                         tcp://HOST:PORT, docker-container://NAME, docker-engine:///SOCKET
+                         (default: $BUILDKIT_HOST, else unix:///run/buildkit/buildkitd.sock)
+  --tlscacert FILE, --tlscert FILE, --tlskey FILE, --tlsservername NAME
+                         with buildkit: TLS to a tcp:// daemon, as buildctl's flags
+  --oci DIR              with buildctl or buildkit: write OCI tarballs DIR/<image>.tar
+                         instead of images in BuildKit's store
   --pipeline, --python, --platform, --zenml-version, --zenml-store,
   --code-upload          as for compile
   --json                 one JSON object per line on standard output (see the README);
@@ -58,14 +64,14 @@ Exit codes: 0 every image built; 1 the build tool failed (its error is above);
 2 invalid input, or the build tool is not installed.
 `;
 
-const builders = ["buildah", "docker", "buildctl"] as const;
+const builders = ["buildah", "docker", "buildctl", "buildkit"] as const;
 type Builder = (typeof builders)[number];
 
 /** What runs the build of one image. */
-type Tool = { builder: Builder; bin: string; mode: "buildkit" | "plain"; network?: string; addr?: string; oci?: string };
+type Tool = { builder: Builder; bin: string; mode: "buildkit" | "plain"; network?: string; addr?: string; oci?: string; tls?: BuildkitTarget["tls"] };
 
 /** The backend whose files each builder reads. */
-const backendOf: Record<Builder, string> = { buildah: "buildah", docker: "dockerfile", buildctl: "llb" };
+const backendOf: Record<Builder, string> = { buildah: "buildah", docker: "dockerfile", buildctl: "llb", buildkit: "llb" };
 
 export const buildCommand: Command = async (args, io) => {
   const out = reporter(io, "build", args.includes("--json"));
@@ -80,6 +86,10 @@ export const buildCommand: Command = async (args, io) => {
     addr: { type: "string" },
     oci: { type: "string" },
     json: { type: "boolean" },
+    tlscacert: { type: "string" },
+    tlscert: { type: "string" },
+    tlskey: { type: "string" },
+    tlsservername: { type: "string" },
   }, help, io, out.json ? (message) => out.fail(message) : undefined);
   if (typeof parsed === "number") return parsed;
   const { values, positionals } = parsed;
@@ -90,14 +100,15 @@ export const buildCommand: Command = async (args, io) => {
   }
   const mode = values.mode ?? "buildkit";
   if (mode !== "buildkit" && mode !== "plain") return out.fail(`--mode ${JSON.stringify(mode)} is not a Dockerfile mode; use buildkit or plain.`);
-  const bin = values[builder] ?? io.env[builder.toUpperCase()] ?? builder;
+  const bin = builder === "buildkit" ? "buildkit" : (values[builder] ?? io.env[builder.toUpperCase()] ?? builder);
   const tool: Tool = {
     builder, bin, mode,
     ...(values.network !== undefined ? { network: values.network } : {}),
     ...(values.addr !== undefined ? { addr: values.addr } : {}),
     ...(values.oci !== undefined ? { oci: path.resolve(io.cwd, values.oci) } : {}),
+    tls: tlsFlags(values, io.cwd),
   };
-  const missing = await notInstalled(builder, bin, io);
+  const missing = builder === "buildkit" ? undefined : await notInstalled(builder, bin, io);
   if (missing) return out.fail(missing);
 
   const flagProblem = checkCompileFlags(values);
@@ -170,7 +181,7 @@ export const buildCommand: Command = async (args, io) => {
 };
 
 /** A message when `bin` cannot be started at all. */
-async function notInstalled(builder: Builder, bin: string, io: Io): Promise<string | undefined> {
+async function notInstalled(builder: Exclude<Builder, "buildkit">, bin: string, io: Io): Promise<string | undefined> {
   const started = await new Promise<NodeJS.ErrnoException | undefined>((resolve) => {
     const child = spawn(bin, ["--version"], { cwd: io.cwd, env: io.env, stdio: "ignore" });
     child.on("error", resolve);
@@ -203,6 +214,7 @@ type Paths = { folder: string; staging: string; context: string; base: string };
 
 async function buildImage(tool: Tool, image: ImagePlan, { folder, staging, context, base }: Paths, io: Io): Promise<number> {
   if (tool.builder === "buildctl") return buildctl(tool, image, { folder, staging, context, base }, io);
+  if (tool.builder === "buildkit") return buildWithBuildkit({ addr: tool.addr, tls: tool.tls, oci: tool.oci }, image, { folder, context, base }, io);
   if (tool.builder === "buildah") {
     const env = { ...io.env };
     if (tool.bin !== "buildah") {
@@ -245,8 +257,8 @@ async function buildImage(tool: Tool, image: ImagePlan, { folder, staging, conte
 /** ZenML's "nothing to build": the parent pulled and tagged with the image's name. */
 async function retagParent(tool: Tool, image: ImagePlan, io: Io): Promise<number> {
   const ref = image.parent.kind === "image" ? image.parent.ref : image.parent.kind === "plan" ? image.parent.tag : "";
-  if (tool.builder === "buildctl") {
-    io.stderr(`dockwright: buildctl cannot tag an image; tag ${ref} as ${image.tag} with your registry tools.\n`);
+  if (tool.builder === "buildctl" || tool.builder === "buildkit") {
+    io.stderr(`dockwright: ${tool.builder} cannot tag an image; tag ${ref} as ${image.tag} with your registry tools.\n`);
     return 0;
   }
   const pulled = await run(tool.bin, ["pull", ref], io.env, io, io.cwd);

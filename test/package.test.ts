@@ -129,7 +129,7 @@ describe("installed into a fresh project", () => {
     expect(run(bin, ["--help"], { cwd: consumer }).stdout).toContain("Usage: dockwright <command>");
     const compiled = run(bin, ["compile", "examples/training-pipeline/training.yaml", "--out", "cli-out"], { cwd: consumer });
     expect(compiled.status, compiled.output).toBe(0);
-    expect(readFileSync(path.join(consumer, "cli-out/pipeline/Dockerfile"), "utf8")).toMatch(/^FROM python:3\.11-slim\n/);
+    expect(readFileSync(path.join(consumer, "cli-out/orchestrator/Dockerfile"), "utf8")).toMatch(/^FROM python:3\.11-slim\n/);
   });
 
   test("a consumer's TypeScript and the README's own-compiler example type-check against the shipped declarations", () => {
@@ -176,7 +176,7 @@ await import("@dockwright/core/dist/ir.js");
     writeFileSync(path.join(consumer, "readme-example.mjs"), block!);
     const example = run(process.execPath, ["readme-example.mjs"], { cwd: consumer });
     expect(example.status, example.output).toBe(0);
-    expect(example.stdout).toBe(readFileSync(path.join(consumer, "dockwright-out/pipeline/Dockerfile"), "utf8") + "\n");
+    expect(example.stdout).toBe(readFileSync(path.join(consumer, "dockwright-out/orchestrator/Dockerfile"), "utf8") + "\n");
     expect(example.stdout).toMatch(/^FROM python:3\.11-slim\nWORKDIR \/app\n/);
   });
 });

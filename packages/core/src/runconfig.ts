@@ -73,13 +73,16 @@ export function substitutePlaceholders(raw: unknown, environment: Readonly<Recor
   return out;
 }
 
-/** Names that become folder names and image tags. */
-const nameRule = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,99}$/;
+/**
+ * Names become folder names of the output (and, sanitized from 0.84 as ZenML does, image tags,
+ * which the image stage checks): anything a folder name can safely be, as ZenML takes any name.
+ */
+const nameRule = /^(?!\.{1,2}$)[^/\\\u0000-\u001f\u007f]{1,100}$/u;
 
 export function checkName(name: string, path: string, what: string): Diagnostic | undefined {
   if (nameRule.test(name)) return undefined;
   return error(codes.INVALID_VALUE, path,
-    `${show(name)} is not a valid ${what} name: use up to 100 letters, digits, \`_\`, \`.\` and \`-\`, starting with a letter, digit or \`_\`.`);
+    `${show(name)} is not a valid ${what} name: it names a folder of the output, so use 1 to 100 characters without \`/\`, \`\\\` or control characters, and not \`.\` or \`..\`.`);
 }
 
 export function parseRunConfig(raw: unknown): { config?: RunConfig; diagnostics: Diagnostic[] } {

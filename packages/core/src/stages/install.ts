@@ -169,6 +169,14 @@ function installerOf(input: ImageInput): Installer {
   let noCache = false;
   for (const [name, value] of flags) {
     const at = formatPath(base, ["python_package_installer_args", name]);
+    // ZenML writes `--name=<Python text>` unquoted: a list or map splits into stray words and a
+    // boolean gives `--name=True`; pip and uv refuse both, so the image would never build.
+    if (typeof value === "boolean" || (typeof value === "object" && value !== null)) {
+      out.push(error(codes.INVALID_INSTALLER_ARG, at, typeof value === "boolean"
+        ? `\`--${name}=${value ? "True" : "False"}\` is what ZenML would pass, and pip and uv refuse a value for a switch. Write \`${name}: null\` for the bare flag \`--${name}\`, or remove it.`
+        : `a ${Array.isArray(value) ? "list" : "map"} is passed as its Python text, which the shell splits into stray words. Give one value as text; for a flag you need more than once (\`--extra-index-url\`), write its lines in a requirements file.`));
+      continue;
+    }
     const text = value === null ? null : pythonStr(value);
     const problem = checkInstallerArg(name, text, at);
     if (problem) {

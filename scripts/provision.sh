@@ -27,7 +27,8 @@ done
 #   apache2-utils             htpasswd (bcrypt) for the registry's basic auth
 #   openssl                   self-signed certificates for TLS registries and daemons
 #   git                       code repositories in the source-mode tests
-apt_packages=(buildah busybox-static shellcheck protobuf-compiler docker.io runc docker-registry apache2-utils openssl git)
+#   python3                   pip freeze must not import a pip package planted in the source root
+apt_packages=(buildah busybox-static shellcheck protobuf-compiler docker.io runc docker-registry apache2-utils openssl git python3)
 
 missing=()
 if command -v dpkg-query >/dev/null 2>&1; then

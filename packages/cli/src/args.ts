@@ -1,5 +1,6 @@
 /** Flag parsing shared by the commands: Node's parseArgs, with usage errors as exit code 2. */
 import { parseArgs, type ParseArgsConfig } from "node:util";
+import { printable } from "@dockwright/core/diagnostics";
 import { exitCodes, type Io } from "./io.js";
 
 type Options = NonNullable<ParseArgsConfig["options"]>;
@@ -29,6 +30,7 @@ export function parseFlags<O extends Options>(
 
 /** One paragraph on standard error, exit code 2. */
 export function invalidInput(io: Io, message: string): number {
-  io.stderr(`dockwright: ${message}\n`);
+  // Messages quote paths and values: escape what could forge a line or drive the terminal (a message of several diagnostics keeps its lines).
+  io.stderr(`dockwright: ${message.split("\n").map(printable).join("\n")}\n`);
   return exitCodes.invalidInput;
 }

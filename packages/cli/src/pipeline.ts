@@ -8,6 +8,7 @@ import { registerBackends } from "./backends.js";
 import { loadConfig } from "./config-file.js";
 import { findRoot } from "./context.js";
 import { nodeHost } from "./host.js";
+import { prepareOutFolder } from "./out-folder.js";
 import { inside } from "./paths.js";
 
 export type CompileOptions = {
@@ -51,6 +52,8 @@ export async function compileConfig(options: CompileOptions): Promise<Compiled |
     return { message: (e as Error).message };
   }
   registerBackends(compiler);
+  const unusable = await prepareOutFolder(options.out);
+  if (unusable) return { message: unusable };
   let host;
   try {
     // Relative settings paths start at the configuration file's folder, as ZenML's at its working directory.

@@ -1,5 +1,6 @@
 import path from "node:path";
 import { formatDiagnostic, hasErrors, type BuildPlan, type Diagnostic, type SourceDecision } from "@dockwright/core";
+import { printable } from "@dockwright/core/diagnostics";
 import { findRelease, supportedReleases } from "@dockwright/plugin-zenml";
 import { invalidInput, parseFlags } from "../args.js";
 import { backendNames, isBackend } from "../backends.js";
@@ -94,16 +95,16 @@ export const compileCommand: Command = async (args, io) => {
     built,
   });
   report(written.diagnostics, io.stderr);
-  if (hasErrors(written.diagnostics)) return invalidInput(io, "a backend cannot express this plan (see above).");
+  if (hasErrors(written.diagnostics)) return invalidInput(io, "the plan cannot be written as asked (see above).");
   for (const image of result.plan.images) {
     const folder = path.relative(io.cwd, path.join(out, image.key)) || ".";
     const what = image.mode === "use-parent" ? "used as is (skip_build)" : image.mode === "retag-parent" ? `the parent ${image.parent.kind === "image" ? image.parent.ref : ""} tagged as is (nothing to install)` : `${folder}${path.sep}${isReusable(image, built) ? " (built before: reusable)" : ""}`;
-    io.stdout(`${image.tag}: ${what} [sources: ${describeSources(image.sources, result.plan)}]\n`);
+    io.stdout(`${printable(`${image.tag}: ${what} [sources: ${describeSources(image.sources, result.plan)}]`)}\n`);
   }
   if (result.plan.images.length === 0) {
     io.stdout("no images: the stack's orchestrator runs the steps itself, and ZenML builds images only for orchestrators that run them in containers.\n");
   }
-  io.stdout(`plan: ${path.relative(io.cwd, path.join(out, "plan.json"))}\n`);
+  io.stdout(`plan: ${printable(path.relative(io.cwd, path.join(out, "plan.json")))}\n`);
   return exitCodes.ok;
 };
 

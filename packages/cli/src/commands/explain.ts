@@ -1,5 +1,6 @@
 import { readFile } from "node:fs/promises";
 import { cacheRecord, explainImage, explainRebuild, hasErrors, type CacheRecord, type Rebuild } from "@dockwright/core";
+import { printable } from "@dockwright/core/diagnostics";
 import { invalidInput, parseFlags } from "../args.js";
 import { indexFile, readBuildIndex } from "../build-index.js";
 import { exitCodes, type Command } from "../io.js";
@@ -32,7 +33,9 @@ export const explainCommand: Command = async (args, io) => {
   for (const image of result.plan.images) {
     const rebuild = explainRebuild(previous.get(image.key), cacheRecord(image));
     const reuse = image.mode !== "build" ? (image.mode === "use-parent" ? "used as is (skip_build)" : "the parent, tagged as this image (nothing to install)") : isReusable(image, built) ? "reusable: built before with this checksum" : "not built before";
-    io.stdout(`${image.tag} [${image.key}]: ${reuse}\n  ${describe(rebuild, image.layers.length)}\n${explainImage(image)}\n`);
+    const text = `${image.tag} [${image.key}]: ${reuse}\n  ${describe(rebuild, image.layers.length)}\n${explainImage(image)}`;
+    // Requirement lines and where they came from are the user's text: each printed line stays one line.
+    io.stdout(`${text.split("\n").map(printable).join("\n")}\n`);
   }
   return exitCodes.ok;
 };

@@ -20,9 +20,6 @@ export type HostOptions = {
   out: string;
 };
 
-/** Files that settings name (requirements, Dockerfiles, ignore files) are kilobytes; far beyond any real one. */
-const maxFileBytes = 16 * 1024 * 1024;
-
 export async function nodeHost({ root, base = root, out }: HostOptions): Promise<CompileHost> {
   const realRoot = await realpath(root);
   const contexts = new Map<string, ReturnType<CompileHost["context"]>>();
@@ -52,7 +49,7 @@ export async function nodeHost({ root, base = root, out }: HostOptions): Promise
       // Settings may name files anywhere, as in ZenML; what they hold becomes a generated file.
       const real = await resolveReal(file, settingPath);
       if (real === undefined) return undefined;
-      const bytes = await readRegularFile(real, { maxBytes: maxFileBytes, what: JSON.stringify(file), path: settingPath });
+      const bytes = await readRegularFile(real, { what: JSON.stringify(file), path: settingPath });
       // Decoding would turn invalid bytes into U+FFFD: the image would get another file than the one named.
       if (!isUtf8(bytes)) throw new DiagnosticError([error(codes.INVALID_PATH, settingPath, `${JSON.stringify(file)} is not UTF-8 text. Save it as UTF-8.`)]);
       return bytes.toString("utf8");

@@ -140,8 +140,6 @@ function record(absolute: string, rel: string): ContextEntry | undefined {
     const stat = fs.lstatSync(absolute);
     if (stat.isSymbolicLink()) return { path: rel, type: "symlink", size: 0, mode: 0o777, target: fs.readlinkSync(absolute) };
     if (!stat.isFile()) return undefined;
-    // Checked here, where the message can name the file, rather than halfway through the archive.
-    fs.accessSync(absolute, fs.constants.R_OK);
     return { path: rel, type: "file", size: stat.size, mode: stat.mode & 0o111 ? 0o755 : 0o644 };
   } catch (e) {
     throw unreadable(rel, (e as NodeJS.ErrnoException).code);

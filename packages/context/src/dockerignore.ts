@@ -53,15 +53,12 @@ function checkPattern(pattern: string, file: string, line: number): void {
   }
 }
 
-/** An ignore file is a few kilobytes; this is far beyond any real one. */
-const maxDockerignoreBytes = 16 * 1024 * 1024;
-
 /**
  * The patterns of a context: the explicit file when given (it wins, as in the reference system),
  * else `<root>/.dockerignore` when it exists, then `!/.zen` so the repository marker always
  * reaches the image. A relative `file` is relative to the root. The root's own file is read only
  * when it lies inside the root (it may be a link); the caller decides where an explicit one may
- * lie. Either must be a regular file of at most 16 MiB.
+ * lie. Either must be a regular file of at most 16 MiB (`readRegularFile`).
  */
 export async function loadDockerignore(root: string, file?: string): Promise<Dockerignore> {
   const chosen = path.resolve(root, file ?? ".dockerignore");
@@ -85,7 +82,7 @@ export async function loadDockerignore(root: string, file?: string): Promise<Doc
       throw fail(`the source root's .dockerignore leads to ${JSON.stringify(real)}, outside the source root; nothing outside the root is read. Replace the link by a file.`);
     }
   }
-  const bytes = await readRegularFile(real, { maxBytes: maxDockerignoreBytes, what: `the .dockerignore file ${JSON.stringify(chosen)}`, path: chosen });
+  const bytes = await readRegularFile(real, { what: `the .dockerignore file ${JSON.stringify(chosen)}`, path: chosen });
   // Invalid UTF-8 is decoded with U+FFFD, as file names are for matching (see walk.ts).
   const patterns = parseDockerignore(bytes.toString("utf8"), chosen);
   return { file: chosen, patterns: [...patterns, ...zenException()] };

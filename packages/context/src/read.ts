@@ -7,9 +7,12 @@ import { constants } from "node:fs";
 import { open } from "node:fs/promises";
 import { codes, DiagnosticError, error } from "@dockwright/core/diagnostics";
 
+/** The files users name (requirements, Dockerfiles, ignore files) are kilobytes; this is far beyond any real one. */
+const defaultMaxBytes = 16 * 1024 * 1024;
+
 export type ReadOptions = {
-  /** The most bytes the file may hold. */
-  maxBytes: number;
+  /** The most bytes the file may hold (default 16 MiB). */
+  maxBytes?: number;
   /** Names the file in messages, e.g. `the requirements file "deps.txt"`. */
   what: string;
   /** The diagnostic's path: the setting that names the file, or the file. */
@@ -18,6 +21,7 @@ export type ReadOptions = {
 
 /** The bytes of a regular file; a `DiagnosticError` (INVALID_PATH) for anything else, or when it cannot be read. */
 export async function readRegularFile(file: string, options: ReadOptions): Promise<Buffer> {
+  const maxBytes = options.maxBytes ?? defaultMaxBytes;
   const fail = (reason: string) => new DiagnosticError([error(codes.INVALID_PATH, options.path, `${options.what} ${reason}`)]);
   let handle;
   try {
@@ -29,14 +33,14 @@ export async function readRegularFile(file: string, options: ReadOptions): Promi
   try {
     const stat = await handle.stat();
     if (!stat.isFile()) throw fail("is not a regular file (a folder, FIFO, socket or device). Name a file.");
-    if (stat.size > options.maxBytes) throw fail(`holds ${stat.size} bytes, more than the ${options.maxBytes} Dockwright reads. Name the right file.`);
+    if (stat.size > maxBytes) throw fail(`holds ${stat.size} bytes, more than the ${maxBytes} Dockwright reads. Name the right file.`);
     // The file may grow after the check: read one byte past the limit to notice.
-    const buffer = Buffer.alloc(Math.min(stat.size, options.maxBytes) + 1);
+    const buffer = Buffer.alloc(Math.min(stat.size, maxBytes) + 1);
     let length = 0;
     for (let n = -1; n !== 0 && length < buffer.length; length += n) {
       n = (await handle.read(buffer, length, buffer.length - length, null)).bytesRead;
     }
-    if (length > options.maxBytes) throw fail(`grew beyond the ${options.maxBytes} bytes Dockwright reads while it was read.`);
+    if (length > maxBytes) throw fail(`grew beyond the ${maxBytes} bytes Dockwright reads while it was read.`);
     return buffer.subarray(0, length);
   } catch (e) {
     if (e instanceof DiagnosticError) throw e;

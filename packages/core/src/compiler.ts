@@ -14,10 +14,10 @@ import type { BuildRules } from "./rules.js";
 import { checkName, parseRunConfig, substitutePlaceholders } from "./runconfig.js";
 import { mergeSettings, parseSettings, revalidate, withDefaults } from "./settings.js";
 import { verifyRepository } from "./stages/code.js";
-import { repositoryProblems } from "./validate.js";
 import { planImage } from "./stages/image.js";
 import type { CodeContext, ImageInput } from "./stages/input.js";
 import { resolveStack } from "./stages/stack.js";
+import { repositoryProblems } from "./validate.js";
 
 /** The version plugins check their supported range against. */
 export const coreVersion = "0.1.0";

@@ -178,7 +178,7 @@ type Entry = {
  * `req_file.preprocess`), so `\r`, `\v`, `\f`, `\x1c`-`\x1e`, U+0085, U+2028 and U+2029 end a line
  * as `\n` and `\r\n` do. Read a line any other way and pip installs a requirement no plan names.
  */
-export const pipLineBreak: RegExp = /\r\n|[\n\v\f\r\x1c-\x1e\x85\u2028\u2029]/;
+const pipLineBreak = /\r\n|[\n\v\f\r\x1c-\x1e\x85\u2028\u2029]/;
 
 /** Python's whitespace (`str.isspace()`, and `\s` in pip's patterns); JavaScript's `\s` differs (U+FEFF in, `\x1c`-`\x1f` and U+0085 out). */
 const space = "\\t\\n\\v\\f\\r\\x1c-\\x1f \\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000";
@@ -186,13 +186,17 @@ const space = "\\t\\n\\v\\f\\r\\x1c-\\x1f \\x85\\xa0\\u1680\\u2000-\\u200a\\u202
 const comment = new RegExp(`(^|[${space}])#.*$`);
 const commentLine = new RegExp(`^[${space}]*#`);
 const isSpace = new RegExp(`[${space}]`);
+const isBackslash = /\\/;
 
-/** Python's `str.strip()`. A loop, not `/\s+$/`: that pattern is quadratic in a long blank run before other text. */
-function strip(text: string): string {
+/**
+ * Python's `str.strip()` (of whitespace, or of the characters `chars` matches). A loop, not
+ * `/\s+$/`: that pattern is quadratic in a long run of them before other text.
+ */
+function strip(text: string, chars = isSpace): string {
   let start = 0;
   let end = text.length;
-  while (start < end && isSpace.test(text[start]!)) start++;
-  while (end > start && isSpace.test(text[end - 1]!)) end--;
+  while (start < end && chars.test(text[start]!)) start++;
+  while (end > start && chars.test(text[end - 1]!)) end--;
   return text.slice(start, end);
 }
 
@@ -216,7 +220,7 @@ export function* logicalLines(text: string): Generator<{ text: string; line: num
     const isComment = commentLine.test(line);
     if (line.endsWith("\\") && !isComment) {
       if (joined.length === 0) first = index + 1;
-      joined.push(line.replace(/^\\+|\\+$/g, ""));
+      joined.push(strip(line, isBackslash));
       continue;
     }
     // Parts are joined once: appending to a growing string would be quadratic in a long run of continuations.
@@ -615,9 +619,10 @@ type Operand = { variable: string } | { literal: string };
 /** `and` and `or` hold every operand of a chain: a long chain is a long list, not a deep tree. */
 type Marker = { op: "and" | "or"; items: Marker[] } | { left: Operand; op: string; right: Operand };
 
+type MarkerEnvironment = Record<string, string | undefined> & { python_version: string };
+
 /** Parentheses nest at most this deep in a marker; the parser recurses once per level. */
 const maxMarkerDepth = 32;
-type MarkerEnvironment = Record<string, string | undefined> & { python_version: string };
 
 /** Older spellings that pip still accepts. */
 const aliases: Record<string, string> = {

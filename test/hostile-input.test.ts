@@ -65,6 +65,16 @@ function dwProcess(...args: string[]): Run {
   return { code: result.status ?? -1, stdout: result.stdout, stderr: result.stderr };
 }
 
+/** Compiles the project with one of its files unreadable, through the built CLI (as nobody, when root). */
+function compileUnreadable(p: { root: string; config: string; out: string }, file: string): Run {
+  chmodSync(path.dirname(p.root), 0o777); // nobody writes the output beside the root
+  chmodSync(path.join(p.root, file), 0o000);
+  const run = dwProcess("compile", p.config, "--root", p.root, "--out", p.out);
+  expect(run.code, run.stderr).toBe(2);
+  noStackTrace(run);
+  return run;
+}
+
 /** Every file under a folder, for checking that nothing there holds a secret. */
 function allText(folder: string): string {
   if (!existsSync(folder)) return "";
@@ -74,7 +84,10 @@ function allText(folder: string): string {
     .join("\n");
 }
 
-const noStackTrace = (run: Run) => expect(run.stderr).not.toMatch(/\n\s+at |Error:|Maximum call stack/);
+/** A user mistake ends with a message, never with a stack trace. */
+function noStackTrace(run: Run): void {
+  expect(run.stderr).not.toMatch(/\n\s+at |Error:|Maximum call stack/);
+}
 
 describe("1: the source root's .dockerignore is read only inside the root, only as a regular file", () => {
   const key = path.join(scratch, "id_rsa");
@@ -156,13 +169,7 @@ describe("4: a path that cannot be resolved is the setting's error, never a cras
   test.each(["requirements", "dockerfile", "a -r include"])("an unreadable file named by %s", (setting) => {
     const docker = setting === "dockerfile" ? { dockerfile: "secret.txt" } : { ...base, requirements: setting === "requirements" ? "secret.txt" : "requirements.txt" };
     const p = project({ settings: { docker } }, { "secret.txt": "numpy\n", "requirements.txt": "-r secret.txt\n" });
-    chmodSync(p.root, 0o755);
-    chmodSync(path.dirname(p.root), 0o777); // nobody writes the output beside it
-    chmodSync(path.join(p.root, "secret.txt"), 0o000);
-    const run = dwProcess("compile", p.config, "--root", p.root, "--out", p.out);
-    expect(run.stderr).toContain("permission denied");
-    expect(run.code).toBe(2);
-    noStackTrace(run);
+    expect(compileUnreadable(p, "secret.txt").stderr).toContain("permission denied");
   });
 });
 
@@ -272,12 +279,7 @@ describe("12: the artifact-store code archive", () => {
 
   test("an unreadable source file is an error naming it", () => {
     const p = project({ settings: { docker: archiveMode } }, { "app.py": "", "private.txt": "x" });
-    chmodSync(path.dirname(p.root), 0o777);
-    chmodSync(path.join(p.root, "private.txt"), 0o000);
-    const run = dwProcess("compile", p.config, "--root", p.root, "--out", p.out);
-    expect(run.stderr).toContain("private.txt");
-    expect(run.code).toBe(2);
-    noStackTrace(run);
+    expect(compileUnreadable(p, "private.txt").stderr).toContain("private.txt");
   });
 });
 

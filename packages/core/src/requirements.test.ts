@@ -279,6 +279,15 @@ describe("lines are read as pip reads them", () => {
     }
   });
 
+  // Found by the long property run: the line was moved to the file installed after the sources,
+  // first there, and pip dropped the mark at the start of that file.
+  test("a line that starts with a byte order mark (after a line break, not the file's own) is an error", () => {
+    expect(resolve([userFile("requirements.txt", "numpy # a\u2028\ufeff--mount=type=bind,source=/,target=/host}\n")]).messages).toEqual([
+      expect.stringContaining("starts with a byte order mark (U+FEFF), which pip drops at the start of a file and keeps elsewhere"),
+    ]);
+    expect(resolve([userFile("requirements.txt", "\ufeffnumpy\n")]).messages).toEqual([]);
+  });
+
   test("a line the generated file cannot hold as it is (a trailing backslash) is an error", () => {
     expect(resolve([userFile("requirements.txt", "numpy \\\\ # joined?\nscipy")]).messages).toEqual([
       expect.stringContaining("ends with a backslash, which pip would join with the next line of the generated requirements file"),

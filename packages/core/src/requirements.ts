@@ -113,8 +113,9 @@ export function resolveRequirements(
 
 /**
  * A line that cannot go into a generated file: one that holds a credential (the file is copied
- * into the image), or that ends in a backslash after its comment (pip would join the next line
- * of a rewritten file to it).
+ * into the image), that ends in a backslash after its comment (pip would join the next line of a
+ * rewritten file to it), or that starts with a byte order mark (pip drops one at the start of a
+ * file and keeps it elsewhere, so the line would change with its place).
  */
 function unsafeLine(entry: Entry): Diagnostic | undefined {
   if (holdsCredential(entry.text)) {
@@ -126,6 +127,10 @@ function unsafeLine(entry: Entry): Diagnostic | undefined {
   if (entry.text.endsWith("\\")) {
     return error(codes.INVALID_REQUIREMENT, entry.path,
       `${show(entry.text)} (${entry.at}) ends with a backslash, which pip would join with the next line of the generated requirements file. Remove it.`);
+  }
+  if (entry.text.startsWith("\ufeff")) {
+    return error(codes.INVALID_REQUIREMENT, entry.path,
+      `${show(entry.text)} (${entry.at}) starts with a byte order mark (U+FEFF), which pip drops at the start of a file and keeps elsewhere. Remove it.`);
   }
   return undefined;
 }

@@ -21,6 +21,7 @@ done
 #   buildah busybox-static    real image builds (busybox is the test base image)
 #   shellcheck                the Buildah scripts are shellcheck-clean
 #   protobuf-compiler         protoc decodes LLB in the tests
+#   libprotobuf-dev           google/protobuf/*.proto, which protoc needs to regenerate the BuildKit client's code
 #   docker.io                 Docker's engine 20.10: BuildKit and legacy builds
 #   runc                      the OCI runtime buildkitd runs steps with
 #   docker-registry           a real registry (Distribution) for push, pull and reuse
@@ -29,7 +30,7 @@ done
 #   git                       code repositories in the source-mode tests
 #   python3 python3-pip       pip freeze must not import a pip planted in the source root; the property
 #                             suites check that pip reads each generated requirements file as planned
-apt_packages=(buildah busybox-static shellcheck protobuf-compiler docker.io runc docker-registry apache2-utils openssl git python3 python3-pip)
+apt_packages=(buildah busybox-static shellcheck protobuf-compiler libprotobuf-dev docker.io runc docker-registry apache2-utils openssl git python3 python3-pip)
 
 missing=()
 if command -v dpkg-query >/dev/null 2>&1; then

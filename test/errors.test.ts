@@ -174,6 +174,11 @@ const cases: Record<Exclude<DiagnosticCode, keyof typeof provokedElsewhere>, Cas
     config: docker({ source_files: "download" }),
     expect: { path: "settings.docker.allow_download_from_code_repository", message: expect.stringContaining("no registered code repository holds the source root") },
   },
+  CODE_NOT_UPLOADED: {
+    config: docker({ parent_image: "python:3.11" }),
+    files: { "app.py": "" },
+    expect: { severity: "warning", path: "settings.docker.allow_download_from_artifact_store", message: expect.stringContaining("nothing uploaded the archive") },
+  },
   SETTING_IGNORED: {
     config: docker({ parent_image: "python:3.11", skip_build: true, apt_packages: ["git"] }),
     expect: { severity: "warning", path: "settings.docker.apt_packages", message: expect.stringContaining("skip_build") },
@@ -247,6 +252,19 @@ describe("every diagnostic code", () => {
       path: "settings.docker.requirments",
       message: 'unknown setting "requirments", which ZenML 0.93.0 ignores. Did you mean `requirements`?',
     });
+  });
+
+  it("UNSAFE_VALUE warns that `$VAR` stays text from 0.74, where ZenML quotes the value; before, Docker expands it", async () => {
+    const config = docker({ parent_image: "python:3.11", environment: { path: "/opt/bin:$PATH" } });
+    expect(await diagnosticsOf({ config, expect: {} })).toContainEqual({
+      code: "UNSAFE_VALUE",
+      severity: "warning",
+      path: "settings.docker.environment.path",
+      message: "`$PATH` stays text: ZenML 0.93.0 writes the value in single quotes, where Docker expands no variable, so PATH holds `/opt/bin:$PATH` as is. " +
+        "Write the value out in full (for PATH: the parent's directories too), or use a release before 0.74, which lets Docker expand it.",
+    });
+    const before = await diagnosticsOf({ config, plugins: [zenml({ version: "0.73" })], expect: {} });
+    expect(before.filter((d) => d.code === "UNSAFE_VALUE")).toEqual([]);
   });
 
   it("build args and labels of a user Dockerfile are checked before they reach a builder's arguments", async () => {

@@ -13,6 +13,7 @@ import { afterAll, beforeAll, describe, expect, test, vi } from "vitest";
 import { backendNames } from "../packages/cli/src/backends.ts";
 import { writePlan } from "../packages/cli/src/output.ts";
 import { compileConfig } from "../packages/cli/src/pipeline.ts";
+import { lacks, toolPath } from "./support/tools.ts";
 
 vi.stubEnv("GIT_CONFIG_GLOBAL", devNull);
 vi.stubEnv("GIT_CONFIG_NOSYSTEM", "1");
@@ -21,7 +22,7 @@ afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
 const identity = { GIT_AUTHOR_NAME: "Test", GIT_AUTHOR_EMAIL: "test@example.com", GIT_COMMITTER_NAME: "Test", GIT_COMMITTER_EMAIL: "test@example.com" };
 const git = (cwd: string, ...args: string[]) =>
-  execFileSync("git", args, { cwd, env: { ...process.env, ...identity }, stdio: ["ignore", "pipe", "pipe"] }).toString().trim();
+  execFileSync(toolPath("git")!, args, { cwd, env: { ...process.env, ...identity }, stdio: ["ignore", "pipe", "pipe"] }).toString().trim();
 
 function write(file: string, contents: string): void {
   mkdirSync(path.dirname(file), { recursive: true });
@@ -61,8 +62,7 @@ function repository(state: State): Repository {
 }
 
 let compiles = 0;
-async function compile(root: string, release: string, docker: Record<string, unknown>, registered = true) {
-  const out = path.join(scratch, `out-${compiles++}`);
+async function compile(root: string, release: string, docker: Record<string, unknown>, registered = true, out = path.join(scratch, `out-${compiles++}`)) {
   const config = path.join(scratch, `run-${compiles}.json`);
   writeFileSync(config, JSON.stringify({
     ...(registered ? { code_repository: { type: "github" } } : {}),
@@ -116,12 +116,14 @@ const reasons: Record<State, string> = {
   none: "no registered code repository holds the source root",
 };
 
+const noGit = lacks("git");
 const repositories = {} as Record<State, Repository>;
 beforeAll(() => {
+  if (noGit) return;
   for (const state of states) repositories[state] = repository(state);
 });
 
-describe.each(matrix)("%s (%s)", (_, release, docker, outcomes) => {
+describe.skipIf(noGit).each(matrix)("%s (%s)", (_, release, docker, outcomes) => {
   test.each(states.map((state, i) => [state, outcomes[i]!] as const))("%s repository: %s", async (state, outcome) => {
     const { root, remote, work } = repositories[state];
     const compiled = await compile(root, release, docker);
@@ -158,18 +160,53 @@ describe.each(matrix)("%s (%s)", (_, release, docker, outcomes) => {
   });
 });
 
-test("a clean checkout that no code repository registration names is not downloaded from", async () => {
+test.skipIf(noGit)("a clean checkout that no code repository registration names is not downloaded from", async () => {
   const compiled = await compile(repositories.clean.root, "0.93", {}, false);
   expect(compiled.errors).toEqual([]);
   expect(compiled.image?.sources.mode).toBe("artifact-store");
   expect(compiled.plan?.code.repository).toBeUndefined();
 });
 
-test("a registered repository that does not hold the source root is a warning, and the code comes from elsewhere", async () => {
+test.skipIf(noGit)("a registered repository that does not hold the source root is a warning, and the code comes from elsewhere", async () => {
   const config = path.join(scratch, "outside.json");
   writeFileSync(config, JSON.stringify({ code_repository: { type: "github" }, settings: { docker: { parent_image: "python:3.11-slim" } } }));
   const result = await compileConfig({ configPath: config, root: repositories.none.root, out: path.join(scratch, "outside-out"), pipeline: "p" });
   if ("message" in result) throw new Error(result.message);
   expect(result.diagnostics).toContainEqual(expect.objectContaining({ code: "CODE_DOWNLOAD_UNAVAILABLE", severity: "warning", path: "code_repository" }));
   expect(result.plan?.images[0]?.sources.mode).toBe("artifact-store");
+});
+
+describe.skipIf(noGit)("downloaded code and the image checksum", () => {
+  test("a new commit changes the plan's commit, not the image", async () => {
+    const { root, work } = repository("clean");
+    const before = await compile(root, "0.93", {});
+    write(path.join(work, "app/run.py"), "print('v2')\n");
+    git(work, "commit", "--quiet", "-am", "v2");
+    git(work, "push", "--quiet");
+    const after = await compile(root, "0.93", {});
+    expect(after.image?.sources.mode).toBe("code-repository");
+    expect(after.plan?.code.repository?.commit).toBe(git(work, "rev-parse", "HEAD"));
+    expect(after.plan?.code.repository?.commit).not.toBe(before.plan?.code.repository?.commit);
+    expect(after.image?.checksum).toBe(before.image?.checksum);
+  });
+
+  test("a changed file changes the archive, not the image", async () => {
+    const { root } = repository("none");
+    const before = await compile(root, "0.93", {}, false);
+    write(path.join(root, "run.py"), "print('v2')\n");
+    const after = await compile(root, "0.93", {}, false);
+    expect(after.image?.sources.mode).toBe("artifact-store");
+    expect(after.plan?.code.archive?.sha256).not.toBe(before.plan?.code.archive?.sha256);
+    expect(after.image?.checksum).toBe(before.image?.checksum);
+  });
+
+  test("an output folder inside the repository neither dirties it nor enters the archive", async () => {
+    const { root } = repository("clean");
+    const out = path.join(root, "dockwright-out");
+    await compile(root, "0.93", flags(false, false, true), true, out); // writes an archive into the repository
+    expect((await compile(root, "0.93", {}, true, out)).image?.sources.mode).toBe("code-repository");
+    const first = await compile(root, "0.93", flags(false, false, true), true, out);
+    const second = await compile(root, "0.93", flags(false, false, true), true, out);
+    expect(second.plan?.code.archive).toEqual(first.plan?.code.archive);
+  });
 });

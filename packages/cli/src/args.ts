@@ -7,17 +7,22 @@ type Options = NonNullable<ParseArgsConfig["options"]>;
 
 export type Parsed<O extends Options> = { values: { [K in keyof O]?: O[K]["type"] extends "boolean" ? boolean : string }; positionals: string[] };
 
-/** Parses flags; prints help or a usage error and returns an exit code instead when it should stop. */
+/**
+ * Parses flags; prints help or a usage error and returns an exit code instead when it should stop.
+ * `usageError` reports the error instead (the `--json` event stream).
+ */
 export function parseFlags<O extends Options>(
   args: string[],
   options: O,
   help: string,
   io: Io,
+  usageError?: (message: string) => number,
 ): Parsed<O> | number {
   let parsed;
   try {
     parsed = parseArgs({ args, options: { ...options, help: { type: "boolean", short: "h" } }, allowPositionals: true, strict: true });
   } catch (e) {
+    if (usageError) return usageError((e as Error).message);
     io.stderr(`dockwright: ${(e as Error).message}\n\n${help}`);
     return exitCodes.invalidInput;
   }
@@ -30,7 +35,14 @@ export function parseFlags<O extends Options>(
 
 /** One paragraph on standard error, exit code 2. */
 export function invalidInput(io: Io, message: string): number {
-  // Messages quote paths and values: escape what could forge a line or drive the terminal (a message of several diagnostics keeps its lines).
-  io.stderr(`dockwright: ${message.split("\n").map(printable).join("\n")}\n`);
+  io.stderr(`dockwright: ${printableLines(message)}\n`);
   return exitCodes.invalidInput;
+}
+
+/**
+ * Messages and results quote paths, tags and values: each line is escaped so that nothing in it
+ * can forge another line or drive the terminal; the text's own line breaks stay.
+ */
+export function printableLines(text: string): string {
+  return text.split("\n").map(printable).join("\n");
 }

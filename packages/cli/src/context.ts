@@ -11,6 +11,7 @@ import {
   loadStatCache,
   saveStatCache,
   walkContext,
+  type Progress,
 } from "@dockwright/context";
 
 /** The nearest folder at or above `start` holding `.zen`, else `start` itself. */
@@ -34,6 +35,7 @@ export type SnapshotRequest = {
   out: string;
   /** Absolute path of an explicit .dockerignore. */
   dockerignore?: string;
+  onProgress?: (progress: Progress) => void;
 };
 
 export async function snapshotContext(request: SnapshotRequest): Promise<{ patterns: string[]; snapshot: ContextSnapshot; diagnostics: Diagnostic[] }> {
@@ -41,10 +43,11 @@ export async function snapshotContext(request: SnapshotRequest): Promise<{ patte
   // Through links too: an output folder named by a link into the root is still inside it.
   const outInRoot = inside(await realpath(request.root), await realpath(request.out).catch(() => path.resolve(request.out)));
   const ownOutput = outInRoot === undefined ? [] : [escapePattern(outInRoot)];
-  const walk = await walkContext(request.root, { patterns: [...patterns, ...ownOutput] });
+  const { onProgress } = request;
+  const walk = await walkContext(request.root, { patterns: [...patterns, ...ownOutput], onProgress });
   const cacheFile = path.join(cacheFolder(request.out), "stat-cache.json");
   const cache = await loadStatCache(cacheFile);
-  const snapshot = await hashContext(walk, { cache });
+  const snapshot = await hashContext(walk, { cache, onProgress });
   await saveStatCache(cacheFile, cache);
   return { patterns, snapshot, diagnostics: contextWarnings({ ...snapshot, special: walk.special }, { dockerignore: file }) };
 }

@@ -4,9 +4,10 @@
  * directory), computes build contexts and writes the code archive. Core asks; this answers.
  */
 import { isUtf8 } from "node:buffer";
-import { mkdir, realpath, stat } from "node:fs/promises";
+import { copyFile, mkdir, realpath, rename, stat } from "node:fs/promises";
 import path from "node:path";
-import { describeError, readRegularFile, writeCodeArchive } from "@dockwright/context";
+import { pathToFileURL } from "node:url";
+import { describeError, readRegularFile, writeCodeArchive, type Progress } from "@dockwright/context";
 import { codes, DiagnosticError, error, type CompileHost } from "@dockwright/core";
 import { snapshotContext } from "./context.js";
 import { inside } from "./paths.js";
@@ -18,9 +19,13 @@ export type HostOptions = {
   base?: string;
   /** Absolute output folder; excluded from the context when it lies inside the root. */
   out: string;
+  /** Called about every 50 ms during a long walk of the build context. */
+  onProgress?: (progress: Progress) => void;
+  /** Absolute folder the code archive is uploaded to (a mounted artifact store, a synced folder). */
+  codeUpload?: string;
 };
 
-export async function nodeHost({ root, base = root, out }: HostOptions): Promise<CompileHost> {
+export async function nodeHost({ root, base = root, out, onProgress, codeUpload }: HostOptions): Promise<CompileHost> {
   const realRoot = await realpath(root);
   const contexts = new Map<string, ReturnType<CompileHost["context"]>>();
   let archive: ReturnType<NonNullable<CompileHost["codeArchive"]>> | undefined;
@@ -74,7 +79,7 @@ export async function nodeHost({ root, base = root, out }: HostOptions): Promise
               error(codes.FILE_NOT_FOUND, settingPath, `the .dockerignore file ${JSON.stringify(path.resolve(base, dockerignore))} does not exist. Fix the path (relative paths start at ${JSON.stringify(base)}).`),
             ]);
           }
-          return snapshotContext({ root: realRoot, out, ...(explicit ? { dockerignore: explicit } : {}) });
+          return snapshotContext({ root: realRoot, out, onProgress, ...(explicit ? { dockerignore: explicit } : {}) });
         })();
         contexts.set(key, pending);
       }
@@ -90,5 +95,22 @@ export async function nodeHost({ root, base = root, out }: HostOptions): Promise
       })();
       return archive;
     },
+    ...(codeUpload !== undefined ? { uploadCode: (packed: { path: string }) => uploadCode(path.join(out, packed.path), codeUpload) } : {}),
   };
+}
+
+/**
+ * Copies the archive into `folder` under its own name, which holds its digest: an archive
+ * already there is the same code and stays. Written beside its final name, then renamed, so a
+ * run never downloads half an archive.
+ */
+async function uploadCode(file: string, folder: string): Promise<{ location: string }> {
+  const dest = path.join(folder, path.basename(file));
+  if (!(await stat(dest).catch(() => undefined))?.isFile()) {
+    await mkdir(folder, { recursive: true });
+    const partial = `${dest}.${process.pid}.partial`;
+    await copyFile(file, partial);
+    await rename(partial, dest);
+  }
+  return { location: pathToFileURL(dest).href };
 }

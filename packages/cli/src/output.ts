@@ -1,6 +1,6 @@
 /** Writes a compiled plan: one folder per image with each backend's files, and OUT/plan.json. */
 import path from "node:path";
-import { cacheRecord, codes, error, type BuildPlan, type Compiler, type Diagnostic, type ImagePlan } from "@dockwright/core";
+import { cacheRecord, codes, error, type Artifact, type BuildPlan, type Compiler, type Diagnostic, type ImagePlan } from "@dockwright/core";
 import { cacheFolder } from "./context.js";
 import { folderIn, OutputError, prepareOutFolder, writeAtomically } from "./out-folder.js";
 
@@ -11,24 +11,32 @@ export type WriteOptions = {
   built?: ReadonlySet<string>;
 };
 
+/** What writePlan wrote: each image's files per backend, in plan order. */
+export type Written = { diagnostics: Diagnostic[]; images: { key: string; folder: string; files: Record<string, Artifact[]> }[] };
+
 /**
  * Writes every image's folder, OUT/plan.json and the record for `explain`. A file that cannot be
- * written (a link or a folder in its place) is an error diagnostic naming it.
+ * written (a link or a folder in its place) is an error diagnostic naming it. A plan without
+ * images (a local orchestrator) still writes plan.json.
  */
-export async function writePlan(compiler: Compiler, plan: BuildPlan, out: string, options: WriteOptions): Promise<{ diagnostics: Diagnostic[] }> {
+export async function writePlan(compiler: Compiler, plan: BuildPlan, out: string, options: WriteOptions): Promise<Written> {
   const diagnostics: Diagnostic[] = [];
+  const images: Written["images"] = [];
   const unusable = await prepareOutFolder(out);
-  if (unusable) return { diagnostics: [error(codes.INVALID_PATH, out, unusable)] };
+  if (unusable) return { diagnostics: [error(codes.INVALID_PATH, out, unusable)], images };
   try {
     for (const image of plan.images) {
       const files = new Map<string, string | Uint8Array>();
+      const byBackend: Record<string, Artifact[]> = {};
       for (const backend of options.backends) {
         const artifacts = compiler.emit(backend, image, { mode: options.mode });
         diagnostics.push(...artifacts.diagnostics);
         for (const file of artifacts.files) files.set(file.path, file.contents);
+        byBackend[backend] = artifacts.files;
       }
       files.set("plan.json", json(imageSummary(image)));
       const folder = await folderIn(out, image.key);
+      images.push({ key: image.key, folder, files: byBackend });
       for (const [name, contents] of files) await writeAtomically(path.join(folder, name), contents);
     }
     await writeAtomically(path.join(out, "plan.json"), json(planSummary(plan, options.built ?? new Set())));
@@ -38,7 +46,7 @@ export async function writePlan(compiler: Compiler, plan: BuildPlan, out: string
     if (!(e instanceof OutputError)) throw e;
     diagnostics.push(error(codes.INVALID_PATH, out, `the output cannot be written: ${e.message}. Remove what stands there, or choose another folder with --out.`));
   }
-  return { diagnostics };
+  return { diagnostics, images };
 }
 
 /** The image as plan.json shows it: the IR, with the context summarized instead of listing every file. */

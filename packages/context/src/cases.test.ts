@@ -1,4 +1,4 @@
-/** Every shared case of ../shared/cases/dockerignore: the files Docker sends, or Docker's refusal. */
+/** Every case of test-data/dockerignore (see its README): the files Docker sends, or Docker's refusal. */
 import fs from "node:fs";
 import { DiagnosticError } from "@dockwright/core";
 import { describe, expect, test } from "vitest";
@@ -15,14 +15,14 @@ type Case = {
   error?: string;
 };
 
-const folder = new URL("../../../../shared/cases/dockerignore/", import.meta.url);
+const folder = new URL("../test-data/dockerignore/", import.meta.url);
 const cases = fs
   .readdirSync(folder)
   .filter((name) => name.endsWith(".json"))
   .sort()
   .map((name) => [name, JSON.parse(fs.readFileSync(new URL(name, folder), "utf8")) as Case] as const);
 
-describe("shared dockerignore cases", () => {
+describe("dockerignore cases", () => {
   test("the folder holds cases", () => {
     expect(cases.length).toBeGreaterThan(0);
   });

@@ -9,37 +9,46 @@ import { contextFiles } from "./files.js";
 /**
  * Copies the snapshot's files from `root` and writes the generated files into `dest`, which must
  * be empty or absent (stale files would join the context). Modes are kept, links recreated as
- * links, files cloned where the file system can. A builder reading `dest` applies a staged
- * `.dockerignore` once more: that keeps every source file, but would drop a generated file the
- * patterns exclude, so give the builder its own ignore file (e.g. `<Dockerfile>.dockerignore`).
+ * links, files cloned where the file system can. With `writable`, every file and folder is also
+ * readable and writable by anyone, as ZenML's `chmod -R a+rw .` leaves them in the image: copied
+ * that way, the image's chmod step changes nothing and stores no file twice. A builder reading
+ * `dest` applies a staged `.dockerignore` once more: that keeps every source file, but would drop
+ * a generated file the patterns exclude, so give the builder its own ignore file (e.g.
+ * `<Dockerfile>.dockerignore`).
  */
 export async function stageContext(
   root: string,
   snapshot: { entries: readonly ContextEntry[] },
   generated: readonly GeneratedFile[],
   dest: string,
+  options: { writable?: boolean } = {},
 ): Promise<void> {
   const files = contextFiles(snapshot.entries, generated);
+  const extra = options.writable ? 0o666 : 0;
   await mkdir(dest, { recursive: true });
   if ((await readdir(dest)).length > 0) {
     throw new DiagnosticError([error(codes.INVALID_PATH, dest, `the staging folder ${JSON.stringify(dest)} is not empty; stale files would join the build context. Name an empty or new folder.`)]);
   }
-  const made = new Set<string>();
+  const made = new Set<string>([dest]);
+  // Folders get fixed modes: the umask must not change what the image gets.
+  const folder = async (dir: string): Promise<void> => {
+    if (made.has(dir)) return;
+    await folder(path.dirname(dir));
+    await mkdir(dir);
+    await chmod(dir, 0o755 | extra);
+    made.add(dir);
+  };
   for (const file of files) {
     const target = path.join(dest, file.path);
-    const dir = path.dirname(target);
-    if (!made.has(dir)) {
-      await mkdir(dir, { recursive: true });
-      made.add(dir);
-    }
+    await folder(path.dirname(target));
     if ("contents" in file) {
       await writeFile(target, file.contents);
-      await chmod(target, 0o644);
+      await chmod(target, 0o644 | extra);
     } else if (file.source.type === "symlink") {
       await symlink(file.source.target ?? "", target);
     } else {
       await copyFile(path.join(root, file.path), target, constants.COPYFILE_FICLONE);
-      await chmod(target, file.source.mode); // the umask must not change what the image gets
+      await chmod(target, file.source.mode | extra);
     }
   }
 }

@@ -192,7 +192,15 @@ export class Compiler {
       if (request.host.codeArchive) {
         const archive = await request.host.codeArchive();
         diagnostics.push(...archive.diagnostics);
-        plan.code.archive = { path: archive.path, sha256: archive.sha256 };
+        const packed = { path: archive.path, sha256: archive.sha256 };
+        if (request.host.uploadCode) {
+          plan.code.archive = { ...packed, ...(await request.host.uploadCode(packed)) };
+        } else {
+          plan.code.archive = packed;
+          diagnostics.push(warning(codes.CODE_NOT_UPLOADED, "settings.docker.allow_download_from_artifact_store",
+            `the images hold no code: at run time they download it from the artifact store, but nothing uploaded the archive ${show(archive.path)} (${archive.sha256}). ` +
+              "Upload it where the run reads it (the CLI: `--code-upload DIR`), or include the files (`allow_download_from_artifact_store: false`)."));
+        }
       } else {
         diagnostics.push(warning(codes.CODE_DOWNLOAD_UNAVAILABLE, "settings.docker.allow_download_from_artifact_store",
           "the images hold no code: they download it from the artifact store, and this host packs no archive of the source root for it. Upload the code yourself, include the files (`allow_download_from_artifact_store: false`), or use a host that packs it."));

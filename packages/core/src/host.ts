@@ -26,4 +26,9 @@ export interface CompileHost {
   context(dockerignore: string | undefined, settingPath: string): Promise<ContextResult>;
   /** Packs the source root for download from an artifact store; absent when the host cannot. */
   codeArchive?(): Promise<{ path: string; sha256: string; diagnostics: Diagnostic[] }>;
+  /**
+   * Puts the packed archive where the run downloads it (ZenML: the artifact store); resolves to
+   * that location. Absent when nothing uploads it: the compile then warns that the images hold no code.
+   */
+  uploadCode?(archive: { path: string; sha256: string }): Promise<{ location: string }>;
 }

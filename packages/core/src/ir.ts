@@ -22,8 +22,12 @@ export type BuildPlan = {
 export type CodeSource = {
   /** A registered code repository at a clean, pushed commit. */
   repository?: { type: string; url: string; commit: string; subdirectory: string };
-  /** The source root packed for the artifact store: the run downloads it, so it must be uploaded. */
-  archive?: { path: string; sha256: string };
+  /**
+   * The source root packed for the artifact store: `path` as the host wrote it, `sha256` of the
+   * tar inside (gzip bytes vary with zlib), and `location` where the host uploaded it (absent: not
+   * uploaded, the run finds no code).
+   */
+  archive?: { path: string; sha256: string; location?: string };
 };
 
 export type ImagePlan = {

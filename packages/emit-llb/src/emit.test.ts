@@ -2,6 +2,7 @@ import { createHash } from "node:crypto";
 import { spawnSync } from "node:child_process";
 import type { Artifacts, ImagePlan, Installer, Layer } from "@dockwright/core";
 import { describe, expect, test } from "vitest";
+import { lacks, toolPath } from "../../../test/support/tools.ts";
 import { decodeDefinition, emitLlb, type DumpLlbJson } from "./index.js";
 
 // ---------------------------------------------------------------------------------------------
@@ -195,7 +196,7 @@ describe.each(Object.keys(cases))("%s", (name) => {
     expect(again).toEqual(artifacts);
   });
 
-  test("protoc --decode_raw reads the definition and each op, with the facts' field numbers", () => {
+  test.skipIf(lacks("protoc"))("protoc --decode_raw reads the definition and each op, with the facts' field numbers", () => {
     const bytes = bytesOf(artifacts);
     const ops = dumpOf(artifacts);
     const metadata = [...ops].sort((a, b) => (a.Digest < b.Digest ? -1 : 1));
@@ -548,7 +549,7 @@ function rawMessage(type: string, json: Record<string, unknown>): Raw {
 
 /** Runs protoc --decode_raw and parses its text: `N: value` and `N { ... }` lines. */
 function decodeRaw(bytes: Uint8Array): Raw {
-  const result = spawnSync("protoc", ["--decode_raw"], { input: bytes });
+  const result = spawnSync(toolPath("protoc")!, ["--decode_raw"], { input: bytes });
   expect(result.status, result.stderr.toString()).toBe(0);
   const lines = result.stdout.toString().split("\n").filter((l) => l.trim() !== "");
   let i = 0;

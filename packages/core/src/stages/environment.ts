@@ -80,6 +80,12 @@ function userVariables(input: ImageInput, field: "environment" | "runtime_enviro
           (rules.environmentQuoting === "single-quoted" ? "Remove the single quote from the value." : "Quote or escape the value as a Dockerfile would (`\"a b\"`), or remove the blank.")));
       continue;
     }
+    const reference = rules.environmentQuoting === "single-quoted" ? /\$\{?([A-Za-z_]\w*)/.exec(text) : null;
+    if (reference) {
+      out.push(warning(codes.UNSAFE_VALUE, at,
+        `\`$${reference[1]}\` stays text: ZenML ${rules.release} writes the value in single quotes, where Docker expands no variable, so ${upper} holds \`${text}\` as is. ` +
+          "Write the value out in full (for PATH: the parent's directories too), or use a release before 0.74, which lets Docker expand it."));
+    }
     if (looksSecret(upper) && text !== "") {
       out.push(warning(codes.SECRET_IN_ENVIRONMENT, at,
         `${upper} looks like a credential, and an environment value is stored in the image for anyone who pulls it. ` +

@@ -52,7 +52,7 @@ export function resolveStack(given: readonly StackComponent[], flavors: FlavorCa
     if (!info) {
       const hint = didYouMean(component.flavor, [...types.keys()]);
       out.push(error(codes.UNKNOWN_STACK_FLAVOR, `${at}.flavor`,
-        `${show(component.flavor)} is not a ${component.type} flavor of this ZenML release${hint ? `; did you mean \`${hint}\`?` : `. Known flavors: ${[...types.keys()].join(", ")}.`}`));
+        `${show(component.flavor)} is not a flavor of the ${component.type} in this ZenML release${hint ? `; did you mean \`${hint}\`?` : `. Known flavors: ${[...types.keys()].join(", ")}.`}`));
       continue;
     }
     stack.components.push({ type: component.type, flavor: component.flavor, info, ...(component.uri ? { uri: component.uri } : {}), ...(component.default_repository ? { default_repository: component.default_repository } : {}) });

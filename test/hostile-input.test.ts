@@ -8,7 +8,7 @@ import { execFileSync, spawnSync } from "node:child_process";
 import { chmodSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { Compiler, formatDiagnostic, type Plugin, type RepositoryState } from "@dockwright/core";
+import { Compiler, formatDiagnostic, parseImageRef, type Plugin, type RepositoryState } from "@dockwright/core";
 import { emitBuildah } from "@dockwright/emit-buildah";
 import { zenml } from "@dockwright/plugin-zenml";
 import { stringify } from "yaml";
@@ -176,11 +176,13 @@ describe("4: a path that cannot be resolved is the setting's error, never a cras
 // Fixed by the keys of the restructured compiler (issue 12: ZenML's build keys, `<step>.orchestrator`):
 // this guards them. Before, a step named `pipeline` overwrote the pipeline image.
 describe("5: every image has an output folder of its own", () => {
+  // The issue's cases (`pipeline`, `train-parent` beside `train`, `plan.json`) and the names of today's keys.
   test("steps named like the pipeline's image, its intermediate, OUT's own files, and a Dockerfile parent", async () => {
     const step = (docker: Record<string, unknown>) => ({ settings: { docker } });
     const p = project({
       settings: { docker: { ...base, dockerfile: "Dockerfile", parent_image: undefined, environment: { WHO: "pipeline" } } },
       steps: {
+        pipeline: step({ environment: { WHO: "step pipeline" } }),
         orchestrator: step({ environment: { WHO: "step orchestrator" } }),
         "orchestrator.intermediate": step({ environment: { WHO: "step orchestrator.intermediate" } }),
         "plan.json": step({ environment: { WHO: "step plan.json" } }),
@@ -200,6 +202,40 @@ describe("5: every image has an output folder of its own", () => {
       expect(dockerfile).toContain(`ENV WHO="${name === "plain" ? "pipeline" : `step ${name}`}"`);
     }
     expect(readdirSync(p.out, { recursive: true }).filter((f) => String(f).endsWith(".tmp"))).toEqual([]);
+  });
+});
+
+describe("6: every image's tag is its own and a valid reference", () => {
+  const long = (c: string) => c.repeat(100);
+  /** Tags by image key, after checking each is a reference Docker accepts (a tag of at most 128 characters). */
+  async function tags(config: unknown, ...more: string[]): Promise<Map<string, string>> {
+    const p = project(config, { Dockerfile: "FROM python:3.11-slim\n" });
+    const run = await compile(p, "--target", "dockerfile", "--pipeline", long("p"), ...more);
+    expect(run.stderr).not.toMatch(/^error/m);
+    expect(run.code).toBe(0);
+    const plan = JSON.parse(readFileSync(path.join(p.out, "plan.json"), "utf8")) as { images: { key: string; tag: string }[] };
+    for (const { tag } of plan.images) {
+      expect(parseImageRef(tag), tag).toMatchObject({ ok: true });
+      expect(tag.slice(tag.lastIndexOf(":") + 1).length).toBeLessThanOrEqual(128);
+    }
+    expect(new Set(plan.images.map((i) => i.tag)).size).toBe(plan.images.length);
+    return new Map(plan.images.map((i) => [i.key, i.tag]));
+  }
+  const steps = {
+    [`${long("s")}1`.slice(1)]: { settings: { docker: { environment: { A: "1" } } } },
+    [`${long("s")}2`.slice(1)]: { settings: { docker: { environment: { A: "2" } } } },
+  };
+
+  test("long pipeline and step names, cut where ZenML cuts them: each tag ends in a hash of its whole name", async () => {
+    const found = await tags({ settings: { docker: { ...base, dockerfile: "Dockerfile", parent_image: undefined } }, steps });
+    // Each step's image and its intermediate (no step runs in the pipeline's own settings).
+    expect([...found.keys()].filter((key) => key.startsWith("s"))).toHaveLength(4);
+  });
+
+  test.each(["0.83.0", "0.70.0"])("an intermediate tag past 128 characters in ZenML %s, which cuts no tag", async (release) => {
+    // 100 + 1 + 13 (`-orchestrator`) = 114 characters: a valid tag, and 133 with `-intermediate-build`.
+    const found = await tags({ settings: { docker: { ...base, dockerfile: "Dockerfile", parent_image: undefined } } }, "--zenml-version", release);
+    expect(found.get("orchestrator")).toBe(`zenml:${long("p")}-orchestrator`);
   });
 });
 
@@ -442,6 +478,15 @@ describe("18: input is never dropped or altered silently", () => {
     expect(run.code).toBe(2);
     expect(run.stderr).toContain(`error UNKNOWN_KEY at ${at}: unknown key`);
     expect(run.stderr).toContain(`did you mean \`${hint}\`?`);
+  });
+
+  test("an integer beyond 2^53 reaches the image as its digits", async () => {
+    const p = project("settings:\n  docker:\n    parent_image: python:3.11-slim\n    environment:\n      BIG: 12345678901234567890\n      NEGATIVE: -9007199254740993\n");
+    const run = await compile(p, "--target", "dockerfile");
+    expect(run.code, run.stderr).toBe(0);
+    const dockerfile = readFileSync(path.join(p.out, "orchestrator", "Dockerfile"), "utf8");
+    expect(dockerfile).toMatch(/\bBIG="?12345678901234567890\b/);
+    expect(dockerfile).toMatch(/\bNEGATIVE="?-9007199254740993\b/);
   });
 
   test("the framework's own keys are left alone", async () => {

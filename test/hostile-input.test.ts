@@ -401,6 +401,18 @@ describe("15: nothing printed can forge a line or drive the terminal", () => {
     expect(run.stderr).toContain("orchestrator\\nerror FAKE_CODE");
   });
 
+  test("dockwright init names a source root with a newline and an escape on one line", async () => {
+    const root = path.join(scratch, "r\nerror FAKE_CODE at x: forged\u001b[2J");
+    mkdirSync(path.join(root, "sub"), { recursive: true });
+    mkdirSync(path.join(root, ".zen"));
+    let stdout = "";
+    const io: Io = { cwd: path.join(root, "sub"), env: {}, stdout: (t) => (stdout += t), stderr: () => {}, stderrIsTTY: false };
+    expect(await main(["init", "run.yaml"], io)).toBe(0);
+    expect(stdout.split("\n").filter((line) => line.startsWith("error FAKE_CODE"))).toEqual([]);
+    expect(stdout).not.toMatch(/\u001b/);
+    expect(stdout).toContain("r\\nerror FAKE_CODE at x: forged\\u001b[2J");
+  });
+
   test("dockwright context lists such names on one line each", async () => {
     const p = project({}, { "a\nb.txt": "", "c\u2028d.txt": "", "e\u001b[2Jf.txt": "" });
     const run = await dw("context", p.root);

@@ -9,7 +9,7 @@ import type { Installer, Layer, RequirementsOrigin, SecretMount, BuildSecret } f
 import { compareCodePoints, pythonStr } from "../python.js";
 import { loadIncludes, resolveRequirements, type RequirementSource, type ResolvedFile } from "../requirements.js";
 import { fieldExists, formatPath } from "../settings.js";
-import { checkAptPackage, checkEnvName, checkInstallerArg, checkMountTarget, checkPathSetting, checkSecretId, checkSingleLine } from "../validate.js";
+import { checkAptPackage, checkEnvName, checkInstallerArg, checkMountTarget, checkPathSetting, checkRequirementLine, checkSecretId, checkSingleLine } from "../validate.js";
 import type { ImageInput } from "./input.js";
 import { closestIntegrations, integrationClosure } from "./integrations.js";
 
@@ -111,7 +111,7 @@ export async function installStage(input: ImageInput, downloadsFromRepository: b
     } else if (text !== "") texts.set("user", { origin: "user", text, from: requirementsFrom, file: requirements });
   } else if (Array.isArray(requirements) && requirements.length > 0) {
     requirements.forEach((line, i) => {
-      const problem = checkSingleLine(line, at("requirements", i), "a requirements file line");
+      const problem = checkRequirementLine(line, at("requirements", i));
       if (problem) out.push(problem);
     });
     const text = requirements.join("\n");

@@ -10,7 +10,9 @@ import {
   codes,
   commandsFor,
   error,
+  parentReference,
   shellQuote,
+  translateBuildOptions,
   warning,
   type Artifacts,
   type BuildSecret,
@@ -85,7 +87,7 @@ function fromLayers(image: ImagePlan, parent: Exclude<ParentImage, { kind: "dock
     ...header(image, "with Buildah", ".", "the source files and the generated files (default: .)",
       image.layers.some((l) => l.kind === "sources" || l.kind === "requirements")),
     ...(secrets ? [...image.secrets.flatMap(readSecret), ""] : []),
-    `ctr=$(buildah from ${shellQuote(parent.kind === "image" ? parent.ref : parent.tag)})`,
+    `ctr=$(buildah from ${shellQuote(parentReference(parent))})`,
     "# Removes the working container when a step fails; commit --rm removes it after success.",
     `trap 'buildah rm "$ctr" >/dev/null${secrets ? '; rm -rf "$secrets"' : ""}' EXIT`,
     "",
@@ -228,18 +230,8 @@ function userDockerfile(image: ImagePlan, parent: Extract<ParentImage, { kind: "
 
 /** The build options as `buildah bud` flags; the ones it has none for are named in a warning. */
 function budFlags(options: BuildOptions): Printed & { flags: string[] } {
-  const flags = [
-    ...options.buildArgs.map(([k, v]) => `--build-arg ${shellQuote(`${k}=${v}`)}`),
-    ...options.labels.map(([k, v]) => `--label ${shellQuote(`${k}=${v}`)}`),
-    ...(options.target !== undefined ? [`--target ${shellQuote(options.target)}`] : []),
-    ...(options.platform !== undefined ? [`--platform ${shellQuote(options.platform)}`] : []),
-    ...(options.network !== undefined ? [`--network ${shellQuote(options.network)}`] : []),
-    ...(options.noCache ? ["--no-cache"] : []),
-    ...(options.pull ? ["--pull"] : []),
-    ...(options.shmSize !== undefined ? [`--shm-size ${options.shmSize}b`] : []),
-    ...options.extraHosts.map(([host, ip]) => `--add-host ${shellQuote(`${host}:${ip}`)}`),
-  ];
-  const ignored = [...Object.keys(options.other), ...(options.cacheFrom.length > 0 ? ["cache_from"] : [])];
+  const { args, ignored } = translateBuildOptions(options, "buildah");
+  const flags = args.map(([flag, value]) => (value === undefined ? flag! : `${flag} ${shellQuote(value)}`));
   const diagnostics = ignored.map((key) => warning(codes.SETTING_IGNORED, `parent_image_build_config.build_options.${key}`,
     `the Buildah script does not pass the build option ${JSON.stringify(key)}. Pass it to buildah by hand.`));
   return { flags, lines: [], diagnostics };

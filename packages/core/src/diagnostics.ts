@@ -51,6 +51,7 @@ export const codes = {
   LOCAL_ENVIRONMENT_FAILED: "LOCAL_ENVIRONMENT_FAILED",
   NO_PRESET: "NO_PRESET",
   UNSET_VARIABLE: "UNSET_VARIABLE",
+  PARENT_UNRESOLVED: "PARENT_UNRESOLVED",
 } as const;
 
 export type DiagnosticCode = (typeof codes)[keyof typeof codes];

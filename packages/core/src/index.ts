@@ -14,4 +14,4 @@ export { evaluateEnv, literalEnv } from "./dockerenv.js";
 export { cacheRecord, explainRebuild, type CacheRecord, type LayerCacheKey, type Rebuild } from "./cache.js";
 export { resolveRequirements, normalizeName, type RequirementSource, type ResolvedFile } from "./requirements.js";
 export { explainImage } from "./explain.js";
-export { parseImageRef, formatImageRef, parentReference, type ImageRef, type ImageRefResult } from "./reference.js";
+export { parseImageRef, formatImageRef, parentReference, contentTag, type ImageRef, type ImageRefResult } from "./reference.js";

@@ -87,3 +87,15 @@ export function parentReference(parent: Exclude<ParentImage, { kind: "dockerfile
   const { tag: _, ...ref } = parsed.ref;
   return formatImageRef({ ...ref, digest: parent.resolved.digest });
 }
+
+/**
+ * The image's content-addressed name: its repository (as the tag writes it), tagged
+ * `dockwright-<hex of the checksum>`. A registry or builder holding this tag holds exactly
+ * this image, whatever later builds did to the scope's tag.
+ */
+export function contentTag(image: { tag: string; checksum: string }): string {
+  const named = image.tag.split("@", 1)[0]!;
+  const colon = named.lastIndexOf(":");
+  const repository = colon > named.lastIndexOf("/") ? named.slice(0, colon) : named;
+  return `${repository}:dockwright-${image.checksum.slice(image.checksum.indexOf(":") + 1)}`;
+}

@@ -21,17 +21,24 @@ type DockerfileParent = Extract<ParentImage, { kind: "dockerfile" }>;
 /** Where the Dockerfile frontend reads the build context and the Dockerfile's folder. */
 export type FrontendDirs = { context: string; dockerfile: string };
 
+/** The Dockerfile frontend's attributes that build a user Dockerfile as is: its file name, the platform, the build options. */
+export function frontendAttributes(image: ImagePlan, parent: DockerfileParent): Record<string, string> {
+  const { os, architecture, variant } = image.platform;
+  return Object.fromEntries([
+    ["filename", parent.path.slice(parent.path.lastIndexOf("/") + 1)],
+    ["platform", parent.buildOptions.platform ?? [os, architecture, variant].filter(Boolean).join("/")],
+    ...translateBuildOptions(parent.buildOptions, "frontend").args,
+  ]);
+}
+
 /** `buildctl` arguments that build a user Dockerfile as is with BuildKit's Dockerfile frontend. */
 export function frontendArgs(image: ImagePlan, parent: DockerfileParent, dirs: FrontendDirs, output: string): string[] {
-  const { os, architecture, variant } = image.platform;
   return [
     "build",
     "--frontend", "dockerfile.v0",
     "--local", `context=${dirs.context}`,
     "--local", `dockerfile=${dirs.dockerfile}`,
-    "--opt", `filename=${parent.path.slice(parent.path.lastIndexOf("/") + 1)}`,
-    "--opt", `platform=${parent.buildOptions.platform ?? [os, architecture, variant].filter(Boolean).join("/")}`,
-    ...translateBuildOptions(parent.buildOptions, "frontend").args.flatMap(([key, value]) => ["--opt", `${key}=${value}`]),
+    ...Object.entries(frontendAttributes(image, parent)).flatMap(([key, value]) => ["--opt", `${key}=${value}`]),
     "--output", output,
   ];
 }

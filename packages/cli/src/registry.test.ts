@@ -11,6 +11,8 @@ import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { pushImage } from "../../../test/support/push-image.ts";
 import { startRegistry, type Registry } from "../../../test/support/registry.ts";
 import { lacks } from "../../../test/support/tools.ts";
+import type { Io } from "./io.js";
+import { main } from "./main.js";
 import { writePlan } from "./output.js";
 import { compileConfig } from "./pipeline.js";
 import { openRegistries, type Registries } from "./registry.js";
@@ -86,5 +88,32 @@ describe.skipIf(lacks("registry"))("resolving parents in their registry", () => 
     const second = await pushImage({ url: registry.url, repository: "team/moving" }, { config: base, files: { "v": "2\n" } }, "latest");
     expect(second.digest).not.toBe(first.digest);
     expect((await compile("after")).image.checksum).not.toBe(before.image.checksum);
+  });
+
+  test("explain says whether the registry holds each image's content tag", async () => {
+    const parent = `${registry.host}/team/base:1.0`;
+    await pushImage({ url: registry.url, repository: "team/base" }, { config: base }, "1.0");
+    const config = path.join(dir, "explain.yaml");
+    await writeFile(config, `settings: {docker: {parent_image: "${parent}", apt_packages: [curl], install_stack_requirements: false}}\n`);
+    const explain = async (...more: string[]) => {
+      let stdout = "";
+      const io: Io = { cwd: dir, env: {}, stdout: (t) => (stdout += t), stderr: () => {}, stderrIsTTY: false };
+      const code = await main(["explain", config, "--json", "--root", dir, "--out", path.join(dir, "explain-out"), "--insecure-registry", registry.host, ...more], io);
+      return { code, events: stdout.trim().split("\n").map((line) => JSON.parse(line) as Record<string, unknown>) };
+    };
+    const before = await explain("--registry", `${registry.host}/explained`);
+    expect(before.code).toBe(0);
+    const image = before.events.find((e) => e["event"] === "explain")!;
+    const reference = `${registry.host}/explained/zenml:dockwright-${(image["checksum"] as string).slice(7)}`;
+    expect(image["registry"]).toEqual({ holds: false, reference });
+    const pushed = await pushImage({ url: registry.url, repository: "explained/zenml" }, {}, reference.split(":").at(-1));
+    const after = await explain("--registry", `${registry.host}/explained`);
+    expect(after.events.find((e) => e["event"] === "explain")!["registry"]).toEqual({ holds: true, reference, digest: pushed.digest });
+    // No registry named: nothing to ask.
+    expect((await explain()).events.find((e) => e["event"] === "explain")!["registry"]).toBeUndefined();
+    // A registry uri that is no uri.
+    const bad = await explain("--registry", "https://registry.example.com");
+    expect(bad.code).toBe(2);
+    expect(bad.events[0]).toMatchObject({ code: "INVALID_IMAGE_REF", path: "registry", message: expect.stringContaining('"https://registry.example.com" is not a container registry uri') });
   });
 });

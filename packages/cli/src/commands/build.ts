@@ -212,9 +212,9 @@ async function shipAll(run: Run, jobs: number, io: Io, out: Reporter, built: Rea
   await writePlanFile(plan, run.out, built, shipped);
   if (failure) {
     const { task: { image }, error } = failure;
-    const { code, toolCode, message } = failed(error);
+    const { code, toolCode, message } = failed(image, error);
     out.result("", { event: "image", action: "failed", ...described(run, image), exitCode: toolCode });
-    return out.fail(`${image.key} (${image.tag}): ${message}`, code);
+    return out.fail(message, code);
   }
   return out.done(exitCodes.ok, { out: run.out, plan: path.join(run.out, "plan.json"), ...counts });
 }
@@ -251,11 +251,12 @@ function describe(image: ImagePlan, outcome: Outcome, builder: string): string {
  * Why an image failed: the command's exit code (1 a tool failed; 2 invalid input, a registry's
  * refusal, or a tool that is not installed), the tool's own exit code, and the message.
  */
-function failed(error: unknown): { code: number; toolCode: number; message: string } {
+function failed(image: ImagePlan, error: unknown): { code: number; toolCode: number; message: string } {
+  // A tool's message names the image already.
   if (error instanceof ToolFailed) {
     return { code: error.started ? exitCodes.buildFailed : exitCodes.invalidInput, toolCode: error.exitCode, message: error.message };
   }
   const problem = error instanceof RegistryError ? error.message : error instanceof DiagnosticError ? error.diagnostics.map(formatDiagnostic).join("\n") : undefined;
   if (problem === undefined) throw error;
-  return { code: exitCodes.invalidInput, toolCode: exitCodes.invalidInput, message: problem };
+  return { code: exitCodes.invalidInput, toolCode: exitCodes.invalidInput, message: `${image.tag}: ${problem}` };
 }

@@ -104,15 +104,18 @@ async function exampleCopy(name: string, parent: string, registry?: string): Pro
 
 /** One image, small: a requirement and an apt package (or other `settings` lines) on `parent`, pushed under `registry`. */
 async function smallConfig(name: string, parent: string, registry: string, requirement = "numpy==1.26.4", settings = ["    apt_packages: [curl]"]): Promise<{ config: string; root: string }> {
+  return runConfig(name, [`    parent_image: ${parent}`, `    requirements: [${requirement}]`, ...settings], registry);
+}
+
+/** A run configuration of one image: `docker` (the settings' lines), nothing of the stack's or the code's, pushed under `registry`. */
+async function runConfig(name: string, docker: string[], registry: string): Promise<{ config: string; root: string }> {
   const root = path.join(scratch, name);
   await mkdir(root, { recursive: true });
   const config = path.join(root, "run.yaml");
   await writeFile(config, [
     "settings:",
     "  docker:",
-    `    parent_image: ${parent}`,
-    `    requirements: [${requirement}]`,
-    ...settings,
+    ...docker,
     "    install_stack_requirements: false",
     "    allow_including_files_in_images: false",
     "    allow_download_from_code_repository: false",
@@ -220,23 +223,7 @@ describe.skipIf(noBuildah)("buildah: push, then reuse through the registry", () 
   }, 600_000);
 
   it("nothing to install: the parent's manifest is copied to the image's tag in the registry, nothing built", async () => {
-    const root = path.join(scratch, "retag");
-    await mkdir(root, { recursive: true });
-    const config = path.join(root, "run.yaml");
-    await writeFile(config, [
-      "settings:",
-      "  docker:",
-      `    parent_image: ${plainBase}`,
-      "    install_stack_requirements: false",
-      "    allow_including_files_in_images: false",
-      "    allow_download_from_code_repository: false",
-      "    allow_download_from_artifact_store: false",
-      "stack:",
-      "  components:",
-      "    - { type: orchestrator, flavor: local_docker }",
-      `    - { type: container_registry, flavor: default, uri: "${plain.host}/retagged" }`,
-      "",
-    ].join("\n"));
+    const { config, root } = await runConfig("retag", [`    parent_image: ${plainBase}`], `${plain.host}/retagged`);
     const parent = await client.resolve(plainBase);
     const result = await dockwrightBuild([config, "--builder", "buildah", "--root", root, "--out", path.join(scratch, "retag-out"), "--push", ...insecure(), "--json"], buildah.env, scratch);
     expect(result.code, result.stderr).toBe(0);

@@ -24,7 +24,7 @@ import { unpackOci } from "../buildkit/support/oci.ts";
 import { startBuildkitd, type Buildkitd } from "../support/buildkitd.ts";
 import { makeCertificates } from "../support/certs.ts";
 import { startRegistry, type Registry } from "../support/registry.ts";
-import { lacks } from "../support/tools.ts";
+import { lacks, toolPath } from "../support/tools.ts";
 
 const noBuildah = lacks("buildah", "busybox", "registry", "htpasswd", "openssl");
 const scratch = await mkdtemp(path.join(tmpdir(), "dockwright-e2e-ship-"));
@@ -330,7 +330,7 @@ describe.skipIf(noBuildah)("docker 20.10: push, then reuse", () => {
   }, 600_000);
 });
 
-describe.skipIf(noBuildah || lacks("buildkitd", "runc"))("buildkit: plan parents and resolved parents", () => {
+describe.skipIf(noBuildah || lacks("buildkitd", "buildctl", "runc"))("buildkit: plan parents and resolved parents", () => {
   let daemon: Buildkitd;
   /** No buildctl: the native client. */
   const env = { ...process.env, PATH: "/usr/bin:/bin", BUILDKIT_HOST: undefined };
@@ -402,6 +402,11 @@ describe.skipIf(noBuildah || lacks("buildkitd", "runc"))("buildkit: plan parents
     expect(blind.stderr).toMatch(/apt-get: not found/);
     expect(blind.stderr).toContain("is not resolved, so raw LLB cannot know its configuration");
     // A failed build leaves no tarball.
+    expect(existsSync(oci) ? await readdir(oci) : []).toEqual([]);
+    // buildctl opens its tarball as the build starts: none is left after a failure either.
+    const blindCtl = await dockwrightBuild([...args("--no-resolve"), "--builder", "buildctl", "--buildctl", toolPath("buildctl")!], env, scratch);
+    expect(blindCtl.code).toBe(1);
+    expect(blindCtl.stderr).toMatch(/apt-get: not found/);
     expect(existsSync(oci) ? await readdir(oci) : []).toEqual([]);
 
     const built = await dockwrightBuild(args(), env, scratch);

@@ -51,6 +51,8 @@ const provokedElsewhere = {
   NO_SOURCE_ROOT: "packages/context/src/warnings.test.ts",
   CONTEXT_UNREADABLE: "packages/context/src/walk.test.ts",
   UNSUPPORTED_BY_BACKEND: "packages/emit-dockerfile/src/index.test.ts",
+  // The CLI's answer to the resolveParent hook, against a real registry.
+  PARENT_UNRESOLVED: "packages/cli/src/registry.test.ts",
 } as const;
 
 const docker = (settings: unknown) => ({ settings: { docker: settings } });

@@ -502,7 +502,7 @@ describe("18: input is never dropped or altered silently", () => {
   });
 
   test("the framework's own keys are left alone", async () => {
-    const run = await compile(project({ run_name: "r", enable_cache: false, schedule: {}, tags: ["a"], settings: { docker: base, resources: {} }, steps: { train: { parameters: {}, step_operator: "x" } } }));
+    const run = await compile(project({ run_name: "r", enable_cache: false, schedule: {}, tags: ["a"], settings: { docker: base, resources: {} }, steps: { train: { parameters: {}, step_operator: "x" } } }), "--target", "dockerfile");
     expect(run.stderr).toBe("");
   });
 });

@@ -53,7 +53,7 @@ describe.skipIf(lacks("buildkitd", "buildah", "registry", "runc"))("dockwright b
   it("builds an image's llb.pb into an OCI tarball, progress on standard error", async () => {
     const { config, root } = await copyFixture(path.join(fixturesDir, "every-requirements-source"), "llb");
     const oci = path.join(scratch, "llb-oci");
-    const built = await dockwrightBuild([config, "--builder", "buildkit", "--addr", daemon.address, "--root", root, "--out", path.join(scratch, "llb-out"), "--oci", oci, "--pipeline", "llb"], env, scratch);
+    const built = await dockwrightBuild([config, "--builder", "buildkit", "--addr", daemon.address, "--root", root, "--out", path.join(scratch, "llb-out"), "--oci", oci, "--pipeline", "llb", "--insecure-registry", registry.host], env, scratch);
     expect(built.code, built.stderr).toBe(0);
     expect(built.stdout).toMatch(/: built with buildkit\n$/);
     expect(built.stderr).toMatch(/^#\d+ RUN .*pip install .*: DONE \d+\.\ds$/m);
@@ -68,7 +68,7 @@ describe.skipIf(lacks("buildkitd", "buildah", "registry", "runc"))("dockwright b
     const text = (await readFile(config, "utf8")).replace(/^ {4}(environment|requirements):.*\n/gm, "");
     await writeFile(config, text.replace("    dockerfile:", "    install_stack_requirements: false\n    dockerfile:"));
     const oci = path.join(scratch, "dockerfile-oci");
-    const built = await dockwrightBuild([config, "--builder", "buildkit", "--addr", daemon.address, "--root", root, "--out", path.join(scratch, "dockerfile-out"), "--oci", oci, "--pipeline", "dockerfile"], env, scratch);
+    const built = await dockwrightBuild([config, "--builder", "buildkit", "--addr", daemon.address, "--root", root, "--out", path.join(scratch, "dockerfile-out"), "--oci", oci, "--pipeline", "dockerfile", "--insecure-registry", registry.host], env, scratch);
     expect(built.code, built.stderr).toBe(0);
     const [tarball] = await readdir(oci);
     const image = await unpackOci(path.join(oci, tarball!), path.join(scratch, "dockerfile-image"));
@@ -78,7 +78,7 @@ describe.skipIf(lacks("buildkitd", "buildah", "registry", "runc"))("dockwright b
 
   it("exits 1 with the failing step's log and the daemon's error", async () => {
     const { config, root } = await copyFixture(path.join(fixturesDir, "commands", "failing"), "failing");
-    const built = await dockwrightBuild([config, "--builder", "buildkit", "--addr", daemon.address, "--root", root, "--out", path.join(scratch, "failing-out"), "--pipeline", "failing"], env, scratch);
+    const built = await dockwrightBuild([config, "--builder", "buildkit", "--addr", daemon.address, "--root", root, "--out", path.join(scratch, "failing-out"), "--pipeline", "failing", "--insecure-registry", registry.host], env, scratch);
     expect(built.code).toBe(1);
     expect(built.stderr).toMatch(/^#\d+ RUN .*: ERROR .*exit code: 3\n#\d+ \| installing the project$/m);
     expect(built.stderr).toMatch(/dockwright: the build failed: .*did not complete successfully: exit code: 3\n/);

@@ -5,7 +5,9 @@ import { exitCodes, type Io } from "./io.js";
 
 type Options = NonNullable<ParseArgsConfig["options"]>;
 
-export type Parsed<O extends Options> = { values: { [K in keyof O]?: O[K]["type"] extends "boolean" ? boolean : string }; positionals: string[] };
+type Value<T extends Options[string]> = T["type"] extends "boolean" ? boolean : T extends { multiple: true } ? string[] : string;
+
+export type Parsed<O extends Options> = { values: { [K in keyof O]?: Value<O[K]> }; positionals: string[] };
 
 /**
  * Parses flags; prints help or a usage error and returns an exit code instead when it should stop.

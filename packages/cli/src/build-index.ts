@@ -1,13 +1,15 @@
 /**
- * The build index: which image checksums were built, so unchanged images are reused. One JSON
- * record per line, each appended with a single write: concurrent runs add lines without
- * rewriting each other's, and a torn last line (a crash mid-write) is skipped on reading.
+ * The build index: which image checksums were built here, and pushed with which digest. A record
+ * of what happened, never the truth about what exists: `dockwright build` asks the registry and
+ * the builder's store. One JSON record per line, each appended with a single write: concurrent
+ * runs add lines without rewriting each other's, and a torn last line (a crash mid-write) is
+ * skipped on reading.
  */
 import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { appendLine, makeFolders } from "./out-folder.js";
 
-export type BuildRecord = { checksum: string; tag: string; builder: string };
+export type BuildRecord = { checksum: string; tag: string; builder: string; digest?: string };
 
 export function indexFile(out: string): string {
   return path.join(out, ".dockwright", "builds.jsonl");
@@ -33,7 +35,7 @@ function parseRecord(line: string): BuildRecord | undefined {
   try {
     const value = JSON.parse(line) as Partial<BuildRecord>;
     if (typeof value.checksum === "string" && typeof value.tag === "string" && typeof value.builder === "string") {
-      return { checksum: value.checksum, tag: value.tag, builder: value.builder };
+      return { checksum: value.checksum, tag: value.tag, builder: value.builder, ...(typeof value.digest === "string" ? { digest: value.digest } : {}) };
     }
   } catch {
     // A torn or foreign line: not a record.

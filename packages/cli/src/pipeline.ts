@@ -1,6 +1,6 @@
 /** Loading a run configuration and compiling it with the standard plugins and backends. */
 import path from "node:path";
-import { Compiler, type BuildPlan, type CompileHost, type Diagnostic } from "@dockwright/core";
+import { Compiler, type BuildPlan, type CompileHost, type Diagnostic, type ParentQuery, type ResolvedParent } from "@dockwright/core";
 import type { Progress } from "@dockwright/context";
 import { git } from "@dockwright/plugin-git";
 import { localEnv } from "@dockwright/plugin-local-env";
@@ -30,6 +30,10 @@ export type CompileOptions = {
   onProgress?: (progress: Progress) => void;
   /** Absolute folder the code archive is uploaded to; absent: it stays in `out`, with a warning. */
   codeUpload?: string;
+  /** The container registry uri images are named under, instead of the stack's. */
+  registry?: string;
+  /** Resolves registry parents (the `resolveParent` hook); absent: parents stay unresolved. */
+  resolveParent?: (query: ParentQuery) => Promise<ResolvedParent | undefined>;
 };
 
 export type Compiled = { compiler: Compiler; plan?: BuildPlan; diagnostics: Diagnostic[] };
@@ -74,6 +78,7 @@ export async function compileRunConfig(value: unknown, options: RunConfigOptions
   registerBackends(compiler);
   const unusable = await prepareOutFolder(options.out);
   if (unusable) return { message: unusable };
+  if (options.resolveParent) compiler.hooks.resolveParent.tapPromise("dockwright", options.resolveParent);
   let host: CompileHost;
   try {
     // Relative settings paths start at the configuration file's folder, as ZenML's at its working directory.
@@ -92,6 +97,7 @@ export async function compileRunConfig(value: unknown, options: RunConfigOptions
     ...(options.python !== undefined ? { pythonVersion: options.python } : {}),
     ...(options.platform !== undefined ? { platform: options.platform } : {}),
     ...(options.environment ? { environment: options.environment } : {}),
+    ...(options.registry !== undefined ? { registry: options.registry } : {}),
   });
   return { compiler, ...result };
 }

@@ -22,3 +22,22 @@ export function progressLine(io: Io): ProgressLine {
     },
   };
 }
+
+/**
+ * Writes text line by line, each line after `prefix` (`[key] `), so that the output of images
+ * built at once stays readable; `flush` writes a last unfinished line.
+ */
+export function prefixedLines(prefix: string, write: (text: string) => void): { write: (text: string) => void; flush: () => void } {
+  let pending = "";
+  return {
+    write(text) {
+      const lines = (pending + text).split("\n");
+      pending = lines.pop()!;
+      if (lines.length > 0) write(lines.map((line) => `${prefix}${line}\n`).join(""));
+    },
+    flush() {
+      if (pending) write(`${prefix}${pending}\n`);
+      pending = "";
+    },
+  };
+}

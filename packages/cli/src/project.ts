@@ -9,6 +9,7 @@ import { indexFile, readBuildIndex } from "./build-index.js";
 import { findRoot } from "./context.js";
 import { isReusable, writePlan } from "./output.js";
 import { compileConfig, compileRunConfig, type Compiled } from "./pipeline.js";
+import { openRegistries } from "./registry.js";
 
 export type ProjectOptions = {
   /**
@@ -47,6 +48,14 @@ export type ProjectOptions = {
   environment?: Readonly<Record<string, string | undefined>>;
   /** Relative paths resolve against it (default: the current folder). */
   cwd?: string;
+  /** The container registry uri images are named under (`host[:port][/path]`), instead of the stack's. */
+  registry?: string;
+  /**
+   * Resolve each parent image in its registry (Docker's credentials; plain HTTP for the hosts in
+   * DOCKWRIGHT_INSECURE_REGISTRIES): its digest pins the build definitions and joins the checksum,
+   * its configuration feeds LLB. Default: false.
+   */
+  resolve?: boolean;
 };
 
 export type ProjectImage = {
@@ -84,15 +93,23 @@ export async function compileProject(options: ProjectOptions): Promise<Project> 
   const cwd = options.cwd ?? process.cwd();
   const out = path.resolve(cwd, options.out ?? "dockwright-out");
   const root = options.root === undefined ? undefined : path.resolve(cwd, options.root);
-  const common = { out, python: options.python, platform: options.platform, zenmlVersion: options.zenmlVersion, zenmlStore: options.zenmlStore, environment: options.environment ?? process.env,
-    ...(options.codeUpload !== undefined ? { codeUpload: path.resolve(cwd, options.codeUpload) } : {}) };
+  const environment = options.environment ?? process.env;
+  const registries = options.resolve ? openRegistries([], { ...environment }) : undefined;
+  const common = { out, python: options.python, platform: options.platform, zenmlVersion: options.zenmlVersion, zenmlStore: options.zenmlStore, environment,
+    ...(options.codeUpload !== undefined ? { codeUpload: path.resolve(cwd, options.codeUpload) } : {}),
+    ...(options.registry !== undefined ? { registry: options.registry } : {}),
+    ...(registries ? { resolveParent: registries.resolveParent } : {}) };
   let compiled: Compiled | { message: string };
   const where = typeof options.config === "string" ? options.config : "";
-  if (typeof options.config === "string") {
-    compiled = await compileConfig({ ...common, root, configPath: path.resolve(cwd, options.config), pipeline: options.pipeline });
-  } else {
-    const found = root ?? (await findRoot(cwd));
-    compiled = typeof found === "string" ? await compileRunConfig(options.config, { ...common, root: found, pipeline: options.pipeline ?? "pipeline" }) : found;
+  try {
+    if (typeof options.config === "string") {
+      compiled = await compileConfig({ ...common, root, configPath: path.resolve(cwd, options.config), pipeline: options.pipeline });
+    } else {
+      const found = root ?? (await findRoot(cwd));
+      compiled = typeof found === "string" ? await compileRunConfig(options.config, { ...common, root: found, pipeline: options.pipeline ?? "pipeline" }) : found;
+    }
+  } finally {
+    await registries?.close();
   }
   if ("message" in compiled) return { diagnostics: [error(codes.INVALID_CONFIG, where, compiled.message)], images: [] };
   return writeProject(compiled, out, { backends: options.targets ?? backendNames, mode: options.mode ?? "buildkit" });

@@ -17,7 +17,7 @@ import { verifyRepository } from "./stages/code.js";
 import { planImage } from "./stages/image.js";
 import type { CodeContext, ImageInput } from "./stages/input.js";
 import { resolveStack } from "./stages/stack.js";
-import { repositoryProblems } from "./validate.js";
+import { checkImageRef, repositoryProblems } from "./validate.js";
 
 /** The version plugins check their supported range against. */
 export const coreVersion = "0.1.0";
@@ -43,6 +43,8 @@ export type CompileRequest = {
   entrypoint?: string[];
   /** The client environment ZenML would see: `${VAR}` placeholders (0.67+) and `ZENML_LOGGING_COLORS_DISABLED`. */
   environment?: Readonly<Record<string, string | undefined>>;
+  /** The container registry uri images are named under (`host[:port][/path]`), instead of the stack's. */
+  registry?: string;
 };
 
 export type CompileResult = { plan?: BuildPlan; diagnostics: Diagnostic[] };
@@ -126,6 +128,15 @@ export class Compiler {
     const flavors = this.hooks.flavors.call(new Map(), { release: rules.release });
     const integrations = this.hooks.integrations.call(new Map(), { release: rules.release, pythonVersion, platform });
     const stack = resolveStack(config.stack, flavors, integrations, diagnostics);
+    if (request.registry !== undefined) {
+      const uri = request.registry.replace(/\/+$/, "");
+      const problem = checkImageRef(`${uri}/zenml:tag`, "registry");
+      if (problem) {
+        diagnostics.push(error(codes.INVALID_IMAGE_REF, "registry",
+          `${show(request.registry)} is not a container registry uri: write \`host[:port][/path]\` without a scheme, e.g. \`registry.example.com/team\` or \`localhost:5000\`.`));
+      }
+      stack.registry = { ...stack.registry, uri };
+    }
     if (hasErrors(diagnostics)) return { diagnostics: unique(diagnostics) };
     const stepNames = config.steps.map((s) => s.name);
     if (!stack.containerized) {
@@ -183,6 +194,7 @@ export class Compiler {
       images,
       steps: Object.fromEntries(stepNames.map((name) => [name, imageOf.get(keyOfStep.get(name)!)!])),
       code: {},
+      ...(stack.registry ? { registry: stack.registry.uri } : {}),
     };
     if (images.some((image) => image.sources.mode === "code-repository") && code.repository) {
       const { type, url, commit, subdirectory } = code.repository;

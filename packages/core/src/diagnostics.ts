@@ -57,6 +57,7 @@ export const codes = {
   NO_PRESET: "NO_PRESET",
   UNSET_VARIABLE: "UNSET_VARIABLE",
   CREDENTIAL_IN_URL: "CREDENTIAL_IN_URL",
+  PARENT_UNRESOLVED: "PARENT_UNRESOLVED",
 } as const;
 
 export type DiagnosticCode = (typeof codes)[keyof typeof codes];

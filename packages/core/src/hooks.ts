@@ -4,7 +4,7 @@
 import { AsyncSeriesBailHook, HookMap, SyncBailHook, SyncWaterfallHook } from "tapable";
 import type { Diagnostic } from "./diagnostics.js";
 import type { GivenSettings } from "./fields.js";
-import type { ImagePlan, Platform } from "./ir.js";
+import type { ImagePlan, Platform, ResolvedParent } from "./ir.js";
 import type { BuildRules } from "./rules.js";
 
 /** Which settings a hook call is about. */
@@ -41,6 +41,9 @@ export type FlavorInfo = {
 export type FlavorCatalog = Map<string, Map<string, FlavorInfo>>;
 
 export type ParentImageContext = { pythonVersion: string; platform: Platform };
+
+/** A registry parent of one image, asked about for the image's platform; `path` names the setting, for diagnostics. */
+export type ParentQuery = { ref: string; platform: Platform; path: string };
 
 /**
  * A command ZenML runs in a shell to export requirements, from `cwd` (ZenML: the working
@@ -84,6 +87,12 @@ export type CompilerHooks = Readonly<{
   settings: SyncWaterfallHook<[GivenSettings, Scope]>;
   /** Fires when no `parent_image` or `dockerfile` is set; returns the default parent reference. */
   parentImage: SyncWaterfallHook<[string | undefined, ParentImageContext]>;
+  /**
+   * Fires for each registry parent of an image (not `scratch`); the host answers with the digest
+   * and configuration the registry holds for the image's platform, or undefined to leave it
+   * unresolved. A tap that cannot resolve it throws a `DiagnosticError` naming `path`.
+   */
+  resolveParent: AsyncSeriesBailHook<[ParentQuery], ResolvedParent | undefined>;
   /** Fires once per target; plugins add or replace integrations in the catalog. */
   integrations: SyncWaterfallHook<[IntegrationCatalog, IntegrationQuery]>;
   /** Fires once per compile; plugins add or replace stack component flavors. */
@@ -103,6 +112,7 @@ export function createHooks(): CompilerHooks {
     rules: new SyncWaterfallHook<[BuildRules | undefined]>(["rules"]),
     settings: new SyncWaterfallHook<[GivenSettings, Scope]>(["settings", "scope"]),
     parentImage: new SyncWaterfallHook<[string | undefined, ParentImageContext]>(["ref", "context"]),
+    resolveParent: new AsyncSeriesBailHook<[ParentQuery], ResolvedParent | undefined>(["query"]),
     integrations: new SyncWaterfallHook<[IntegrationCatalog, IntegrationQuery]>(["catalog", "query"]),
     flavors: new SyncWaterfallHook<[FlavorCatalog, { release: string }]>(["catalog", "query"]),
     localEnvironment: new AsyncSeriesBailHook<[LocalEnvironmentRequest], LocalEnvironmentResult | undefined>(["request"]),

@@ -16,6 +16,11 @@ export type BuildPlan = {
   steps: Record<string, string | null>;
   /** Where the pipeline's code comes from at run time, for the images that download it. */
   code: CodeSource;
+  /**
+   * The container registry the images are named under and pushed to: the stack's
+   * `container_registry` uri, or the compile request's override. Absent: images stay local.
+   */
+  registry?: string;
 };
 
 /** The code that images without their sources download when they run. */
@@ -63,10 +68,13 @@ export type ImagePlan = {
 };
 
 export type ParentImage =
-  /** A registry reference, as the user wrote it (`python:3.11`, `ghcr.io/org/img@sha256:...`). */
-  | { kind: "image"; ref: string }
-  /** Another image of this plan (the intermediate build of a user Dockerfile). */
-  | { kind: "plan"; key: string; tag: string }
+  /**
+   * A registry reference, as the user wrote it (`python:3.11`, `ghcr.io/org/img@sha256:...`);
+   * `resolved` when the host resolved it (the build then starts from exactly that digest).
+   */
+  | { kind: "image"; ref: string; resolved?: ResolvedParent }
+  /** Another image of this plan (the intermediate build of a user Dockerfile); `resolved` once it is built and pushed. */
+  | { kind: "plan"; key: string; tag: string; resolved?: ResolvedParent }
   /** A user Dockerfile, built as is. */
   | {
       kind: "dockerfile";
@@ -85,6 +93,34 @@ export type ParentImage =
     };
 
 export type Platform = { os: string; architecture: string; variant?: string };
+
+/** A parent as its registry describes it, for the image's platform. */
+export type ResolvedParent = {
+  /**
+   * `sha256:<hex>` of the image manifest for the image's platform (of a multi-platform index, the
+   * platform's entry): every builder starts from exactly that image.
+   */
+  digest: string;
+  config: ParentConfig;
+};
+
+/**
+ * What an image inherits of its parent's configuration (as a Dockerfile build does): the
+ * environment its RUN steps see, the user and directory they run as and in, and what the
+ * image config keeps unless the layers change it.
+ */
+export type ParentConfig = {
+  /** In the parent's order. */
+  env: [name: string, value: string][];
+  /** Empty: root. */
+  user: string;
+  /** Empty: `/`. */
+  workingDir: string;
+  entrypoint?: string[];
+  cmd?: string[];
+  /** Sorted by name. */
+  labels: [name: string, value: string][];
+};
 
 /** Build options in one form, from docker-py's or ZenML's names; values as Python prints them. */
 export type BuildOptions = {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { formatImageRef, parseImageRef } from "./reference.js";
+import { contentTag, formatImageRef, parentReference, parseImageRef } from "./reference.js";
 
 const hex = "a".repeat(64);
 
@@ -73,5 +73,23 @@ describe("parseImageRef", () => {
       ref: { registry: "localhost:5000", repository: "team/app", tag: "v1", digest: `sha256:${hex}` },
     });
     expect(parseImageRef("ubuntu")).toEqual({ ok: true, ref: { registry: "docker.io", repository: "library/ubuntu" } });
+  });
+});
+
+describe("the names a build uses", () => {
+  const digest = `sha256:${hex}`;
+  it("pins a resolved parent to its digest, without the tag Buildah refuses beside one", () => {
+    expect(parentReference({ kind: "image", ref: "python:3.11-slim" })).toBe("python:3.11-slim");
+    const config = { env: [], user: "", workingDir: "", labels: [] };
+    expect(parentReference({ kind: "image", ref: "python:3.11-slim", resolved: { digest, config } })).toBe(`docker.io/library/python@${digest}`);
+    expect(parentReference({ kind: "plan", key: "k", tag: "localhost:5000/zenml:p-intermediate-build", resolved: { digest, config } })).toBe(`localhost:5000/zenml@${digest}`);
+  });
+
+  it("tags an image by its checksum in its own repository, as the tag names it", () => {
+    expect(contentTag({ tag: "zenml:training-orchestrator", checksum: digest })).toBe(`zenml:dockwright-${hex}`);
+    expect(contentTag({ tag: "localhost:5000/team/zenml:training-orchestrator", checksum: digest })).toBe(`localhost:5000/team/zenml:dockwright-${hex}`);
+    expect(contentTag({ tag: "localhost:5000/zenml", checksum: digest })).toBe(`localhost:5000/zenml:dockwright-${hex}`);
+    const tag = contentTag({ tag: "r.example.com/zenml:x", checksum: digest }).split(":").at(-1)!;
+    expect(tag).toMatch(/^[\w][\w.-]{0,127}$/);
   });
 });

@@ -4,6 +4,7 @@
  * `library/` before one-part Hub names. The one grammar of the project: the settings checks and
  * the registry client both use it.
  */
+import type { ParentImage } from "./ir.js";
 
 /** A parsed reference, normalized: `python:3.11` is `docker.io` + `library/python` + `3.11`. */
 export type ImageRef = {
@@ -72,4 +73,29 @@ function splitRegistry(text: string): { registry: string; remainder: string } {
 /** The canonical form, `registry/repository[:tag][@digest]`, which Docker accepts back as is. */
 export function formatImageRef(ref: ImageRef): string {
   return `${ref.registry}/${ref.repository}${ref.tag !== undefined ? `:${ref.tag}` : ""}${ref.digest !== undefined ? `@${ref.digest}` : ""}`;
+}
+
+/**
+ * The reference a build starts from: the parent as named, or, once resolved, exactly its digest
+ * (`registry/repository@sha256:…`, without the tag, which Buildah refuses beside a digest).
+ */
+export function parentReference(parent: Exclude<ParentImage, { kind: "dockerfile" }>): string {
+  const named = parent.kind === "image" ? parent.ref : parent.tag;
+  if (!parent.resolved) return named;
+  const parsed = parseImageRef(named);
+  if (!parsed.ok) return named;
+  const { tag: _, ...ref } = parsed.ref;
+  return formatImageRef({ ...ref, digest: parent.resolved.digest });
+}
+
+/**
+ * The image's content-addressed name: its repository (as the tag writes it), tagged
+ * `dockwright-<hex of the checksum>`. A registry or builder holding this tag holds exactly
+ * this image, whatever later builds did to the scope's tag.
+ */
+export function contentTag(image: { tag: string; checksum: string }): string {
+  const named = image.tag.split("@", 1)[0]!;
+  const colon = named.lastIndexOf(":");
+  const repository = colon > named.lastIndexOf("/") ? named.slice(0, colon) : named;
+  return `${repository}:dockwright-${image.checksum.slice(image.checksum.indexOf(":") + 1)}`;
 }

@@ -10,7 +10,9 @@ import {
   codes,
   commandsFor,
   error,
+  parentReference,
   shellQuote,
+  translateBuildOptions,
   warning,
   type Artifacts,
   type BuildSecret,
@@ -85,7 +87,7 @@ function fromLayers(image: ImagePlan, parent: Exclude<ParentImage, { kind: "dock
     ...header(image, "with Buildah", ".", "the source files and the generated files (default: .)",
       image.layers.some((l) => l.kind === "sources" || l.kind === "requirements")),
     ...(secrets ? [...image.secrets.flatMap(readSecret), ""] : []),
-    `ctr=$(buildah from ${shellQuote(parent.kind === "image" ? parent.ref : parent.tag)})`,
+    `ctr=$(buildah from ${shellQuote(parentReference(parent))})`,
     "# Removes the working container when a step fails; commit --rm removes it after success.",
     `trap 'buildah rm "$ctr" >/dev/null${secrets ? '; rm -rf "$secrets"' : ""}' EXIT`,
     "",
@@ -196,7 +198,7 @@ function oversizedArguments(image: ImagePlan, options: BuildahOptions): Diagnost
       : `\`${call}\` would get ${total} bytes of arguments, more than the ${maxCallBytes} one call of this script carries. Use fewer values.`));
   };
   if (image.parent.kind === "dockerfile") {
-    check("parent_image_build_config.build_options", "buildah bud", budArguments(image.parent.buildOptions).flat().filter((arg) => arg !== undefined));
+    check("parent_image_build_config.build_options", "buildah bud", translateBuildOptions(image.parent.buildOptions, "buildah").args.flat());
     return found;
   }
   const buildArgs = image.buildOptions.buildArgs.map(([name, value]) => `${name}=${value}`);
@@ -257,29 +259,10 @@ function userDockerfile(image: ImagePlan, parent: Extract<ParentImage, { kind: "
   return { lines, diagnostics };
 }
 
-/** An argument of `buildah bud`: a flag, and its value when it takes one. */
-type BudArgument = [flag: string, value?: string];
-
-/** The build options as the arguments of `buildah bud`. */
-function budArguments(options: BuildOptions): BudArgument[] {
-  const args: BudArgument[] = [
-    ...options.buildArgs.map(([k, v]): BudArgument => ["--build-arg", `${k}=${v}`]),
-    ...options.labels.map(([k, v]): BudArgument => ["--label", `${k}=${v}`]),
-  ];
-  if (options.target !== undefined) args.push(["--target", options.target]);
-  if (options.platform !== undefined) args.push(["--platform", options.platform]);
-  if (options.network !== undefined) args.push(["--network", options.network]);
-  if (options.noCache) args.push(["--no-cache"]);
-  if (options.pull) args.push(["--pull"]);
-  if (options.shmSize !== undefined) args.push(["--shm-size", `${options.shmSize}b`]);
-  args.push(...options.extraHosts.map(([host, ip]): BudArgument => ["--add-host", `${host}:${ip}`]));
-  return args;
-}
-
 /** The build options as `buildah bud` flags; the ones it has none for are named in a warning. */
 function budFlags(options: BuildOptions): Printed & { flags: string[] } {
-  const flags = budArguments(options).map(([flag, value]) => (value === undefined ? flag : `${flag} ${shellQuote(value)}`));
-  const ignored = [...Object.keys(options.other), ...(options.cacheFrom.length > 0 ? ["cache_from"] : [])];
+  const { args, ignored } = translateBuildOptions(options, "buildah");
+  const flags = args.map(([flag, value]) => (value === undefined ? flag! : `${flag} ${shellQuote(value)}`));
   const diagnostics = ignored.map((key) => warning(codes.SETTING_IGNORED, `parent_image_build_config.build_options.${key}`,
     `the Buildah script does not pass the build option ${JSON.stringify(key)}. Pass it to buildah by hand.`));
   return { flags, lines: [], diagnostics };

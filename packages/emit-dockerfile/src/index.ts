@@ -3,7 +3,7 @@
  * it lands. Two modes: `buildkit` (cache mounts) and `plain` (no BuildKit-only syntax, for
  * Kaniko and the legacy builder).
  */
-import { codes, commandsFor, error, type Artifacts, type CacheMount, type Diagnostic, type EnvPart, type EnvValue, type ImagePlan, type Layer, type ParentImage, type SecretMount } from "@dockwright/core";
+import { codes, commandsFor, error, parentReference, type Artifacts, type CacheMount, type Diagnostic, type EnvPart, type EnvValue, type ImagePlan, type Layer, type SecretMount } from "@dockwright/core";
 import { match } from "ts-pattern";
 
 export type DockerfileMode = "buildkit" | "plain";
@@ -28,7 +28,7 @@ export function emitDockerfile(image: ImagePlan, options: DockerfileOptions = {}
   }
   const lines: string[] = [];
   if (options.syntax !== undefined) lines.push(`# syntax=${oneLine(options.syntax)}`);
-  lines.push(`FROM ${fromRef(image.parent)}`);
+  lines.push(`FROM ${parentReference(image.parent)}`);
   for (const layer of image.layers) lines.push(printLayer(layer, caps));
   const { entrypoint, cmd, labels } = image.config;
   if (entrypoint) lines.push(`ENTRYPOINT ${execForm(entrypoint)}`);
@@ -48,10 +48,6 @@ function lineTooLong(image: ImagePlan, line: string): Diagnostic {
   return error(codes.UNSUPPORTED_BY_BACKEND, `images.${image.key}`,
     `a line of the Dockerfile (${JSON.stringify(line.slice(0, 40))}..., ${utf8.encode(line).length} bytes once quoted) is longer than the ` +
       `${maxLineBytes} bytes Docker reads. Shorten the values it holds, or use the Buildah script or LLB.`);
-}
-
-function fromRef(parent: Exclude<ParentImage, { kind: "dockerfile" }>): string {
-  return parent.kind === "image" ? parent.ref : parent.tag;
 }
 
 function printLayer(layer: Layer, caps: { cacheMounts: boolean }): string {

@@ -1,11 +1,11 @@
 /**
  * The LLB backend: an image plan in, `llb.pb`, `llb.json` and `image-config.json` out.
  */
-import { codes, error, type Artifacts, type Diagnostic, type EmitOptions, type ImagePlan } from "@dockwright/core";
+import { codes, error, warning, type Artifacts, type Diagnostic, type EmitOptions, type ImagePlan } from "@dockwright/core";
 import { match } from "ts-pattern";
 import { formatJson, toGoJson, type JsonObject } from "./codec.js";
 import type { Op, OpMetadata } from "./schema.js";
-import { lowerImage, type State } from "./lower.js";
+import { lowerImage, type LlbParent, type State } from "./lower.js";
 import { buildOrderNote, frontendNote } from "./notes.js";
 
 /** One op as `buildctl debug dump-llb` prints it (BuildKit v0.11 field names). */
@@ -25,17 +25,17 @@ export function emitLlb(image: ImagePlan, _options: EmitOptions = {}): Artifacts
       files: [{ path: "BUILD-WITH-FRONTEND.txt", contents: frontendNote(image, parent) }],
       diagnostics: [],
     }))
-    .with({ kind: "image" }, (parent) => build(image, parent.ref))
+    .with({ kind: "image" }, (parent) => build(image, parent))
     .with({ kind: "plan" }, (parent) => {
-      const artifacts = build(image, parent.tag);
+      const artifacts = build(image, parent);
       if (artifacts.files.length > 0) artifacts.files.push({ path: "BUILD-ORDER.txt", contents: buildOrderNote(image, parent) });
       return artifacts;
     })
     .exhaustive();
 }
 
-function build(image: ImagePlan, parentRef: string): Artifacts {
-  const { graph, state, diagnostics } = lowerImage(image, parentRef);
+function build(image: ImagePlan, parent: LlbParent): Artifacts {
+  const { graph, state, diagnostics } = lowerImage(image, parent);
   if (!state.root) {
     return {
       files: [],
@@ -51,11 +51,21 @@ function build(image: ImagePlan, parentRef: string): Artifacts {
     files: [
       { path: "llb.pb", contents: definition },
       { path: "llb.json", contents: formatJson(graph.vertices.map(dumpOp)) },
-      { path: "image-config.json", contents: formatJson(imageConfig(image, state)) },
+      { path: "image-config.json", contents: formatJson(imageConfig(image, parent, state)) },
       ...image.context.generated,
     ],
-    diagnostics,
+    diagnostics: [...diagnostics, ...unknownParent(image, parent)],
   };
+}
+
+/** Without the parent's configuration, what the LLB image cannot inherit, said once. */
+function unknownParent(image: ImagePlan, parent: LlbParent): Diagnostic[] {
+  if (parent.resolved || (parent.kind === "image" && parent.ref === "scratch")) return [];
+  const name = parent.kind === "image" ? parent.ref : parent.tag;
+  return [warning(codes.UNSUPPORTED_BY_BACKEND, `images.${image.key}`,
+    `the parent ${JSON.stringify(name)} is not resolved, so raw LLB cannot know its configuration: the RUN steps get BuildKit's default PATH and run as root in /, ` +
+      "and image-config.json holds none of the parent's Env, User, WorkingDir, Cmd, Entrypoint or labels. " +
+      "`dockwright build` resolves parents in their registry (so does `compile --resolve`); the Dockerfile and the Buildah script inherit them anyway.")];
 }
 
 /** Linux passes no longer argument or environment string to a process (MAX_ARG_STRLEN, less its NUL). */
@@ -79,11 +89,16 @@ export function dumpOp({ op, digest, metadata }: { op: Op; digest: string; metad
 
 /**
  * The OCI image config BuildKit's exporters take as `containerimage.config` (they add rootfs and
- * history). The parent's config is unknown to raw LLB, so Env starts from BuildKit's default PATH.
+ * history), as the Dockerfile frontend makes it: the parent's Entrypoint, Cmd and labels kept
+ * unless the image sets its own (its ENTRYPOINT drops the inherited CMD); Env, User and
+ * WorkingDir are where the steps left them.
  */
-function imageConfig(image: ImagePlan, state: State): JsonObject {
+function imageConfig(image: ImagePlan, parent: LlbParent, state: State): JsonObject {
   const { os, architecture, variant } = image.platform;
-  const { entrypoint, cmd, labels } = image.config;
+  const inherited = parent.resolved?.config;
+  const entrypoint = image.config.entrypoint ?? inherited?.entrypoint;
+  const cmd = image.config.cmd ?? (image.config.entrypoint ? undefined : inherited?.cmd);
+  const labels = [...new Map([...(inherited?.labels ?? []), ...image.config.labels])].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
   return {
     architecture,
     os,

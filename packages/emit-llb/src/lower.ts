@@ -2,7 +2,7 @@
  * Lowering of an image plan to an LLB graph, one handler per layer kind, each doing what BuildKit's
  * Dockerfile frontend does for the matching instruction (see the facts' lowering table).
  */
-import { codes, commandsFor, evaluateEnv, sha256, warning, type Diagnostic, type EnvValue, type ImagePlan, type Layer } from "@dockwright/core";
+import { codes, commandsFor, evaluateEnv, parentReference, sha256, warning, type Diagnostic, type EnvValue, type ImagePlan, type Layer, type ParentImage } from "@dockwright/core";
 import { match, P } from "ts-pattern";
 import { compareUtf8 } from "./codec.js";
 import { Graph } from "./graph.js";
@@ -23,30 +23,48 @@ export type State = {
 
 type Lowered = { graph: Graph; state: State; diagnostics: Diagnostic[] };
 
-type Context = { image: ImagePlan; graph: Graph; platform: Platform; locals: Map<string, Input>; proxy: ProxyEnv; diagnostics: Diagnostic[] };
+type Context = {
+  image: ImagePlan;
+  graph: Graph;
+  platform: Platform;
+  locals: Map<string, Input>;
+  proxy: ProxyEnv;
+  /** The parent's configuration is known (resolved): a variable it does not set is unset, not unknown. */
+  knowsParent: boolean;
+  diagnostics: Diagnostic[];
+};
+
+/** The parent of an LLB build: a registry image, or another image of the plan. */
+export type LlbParent = Exclude<ParentImage, { kind: "dockerfile" }>;
 
 /** Local sources, as `buildctl build --local NAME=DIR` must provide them. */
 const localNames = { context: "context", generated: "generated" } as const;
 
 /**
- * Lowers the layers of an image that starts from `parentRef` (a registry reference, or "scratch").
+ * Lowers the layers of an image that starts from `parent` (a registry reference, or "scratch").
+ * A resolved parent's configuration is where the steps start, as in the Dockerfile frontend:
+ * its Env (PATH added when it has none), User and WorkingDir.
  */
-export function lowerImage(image: ImagePlan, parentRef: string): Lowered {
+export function lowerImage(image: ImagePlan, parent: LlbParent): Lowered {
   const { os, architecture, variant } = image.platform;
+  const inherited = parent.resolved?.config;
   const ctx: Context = {
     image,
     graph: new Graph(),
     platform: { OS: os, Architecture: architecture, ...(variant ? { Variant: variant } : {}) },
     locals: new Map(),
     proxy: proxyEnv(image.buildOptions.buildArgs),
+    knowsParent: inherited !== undefined,
     diagnostics: [],
   };
+  const ref = parentReference(parent);
+  const env = inherited?.env ?? [];
   let state: State = {
-    root: parentRef === "scratch" ? undefined : imageSource(ctx, parentRef),
-    // Raw LLB does not see the parent's config: start from BuildKit's default, as its frontend does.
-    env: os === "windows" ? [] : [["PATH", defaultPath]],
-    cwd: "/",
-    user: "",
+    root: ref === "scratch" ? undefined : imageSource(ctx, ref),
+    // Without the parent's config, BuildKit's default PATH, as its frontend does for a parent without one.
+    env: os === "windows" || env.some(([name]) => name === "PATH") ? env : [...env, ["PATH", defaultPath]],
+    cwd: inherited?.workingDir || "/",
+    user: inherited?.user ?? "",
   };
   for (const layer of image.layers) state = lowerLayer(ctx, state, layer);
   return { graph: ctx.graph, state, diagnostics: ctx.diagnostics };
@@ -67,9 +85,9 @@ function evaluate(ctx: Context, env: State["env"], vars: [string, EnvValue][]): 
   const current = new Map(env);
   return vars.map(([name, value]) => {
     const text = evaluateEnv(value, (variable) => {
-      if (!current.has(variable)) {
+      if (!current.has(variable) && !ctx.knowsParent) {
         ctx.diagnostics.push(warning(codes.UNSUPPORTED_BY_BACKEND, `environment.${name}`,
-          `${name} reads $${variable}, which only the parent image can set; raw LLB does not see the parent's configuration, so it is taken as empty. Build the Dockerfile, or give the value without it.`));
+          `${name} reads $${variable}, which only the parent image can set; the parent is not resolved, so raw LLB does not see its configuration and takes it as empty. Resolve the parent (\`dockwright build\`, or \`compile --resolve\`), or give the value without it.`));
       }
       return current.get(variable);
     });

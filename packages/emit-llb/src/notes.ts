@@ -2,13 +2,13 @@
  * Plain-text notes for the images raw LLB cannot build alone: what to build first, and how to build
  * a user Dockerfile.
  */
-import { shellJoin, type BuildOptions, type ImagePlan, type ParentImage } from "@dockwright/core";
+import { parentReference, shellJoin, translateBuildOptions, type ImagePlan, type ParentImage } from "@dockwright/core";
 import { normalizeImageRef } from "./normalize.js";
 
 /** The note beside an image whose parent is another image of the plan. */
 export function buildOrderNote(image: ImagePlan, parent: Extract<ParentImage, { kind: "plan" }>): string {
   return [
-    `Build order: ${image.tag} starts from docker-image://${normalizeImageRef(parent.tag)},`,
+    `Build order: ${image.tag} starts from docker-image://${normalizeImageRef(parentReference(parent))},`,
     `the image "${parent.key}" of the same plan (folder ../${parent.key}/). Build and push that image`,
     "first: BuildKit pulls the parent of an LLB build from its registry (so the tag must name one).",
     "`dockwright build` builds a plan's images in this order (buildOrder in ../plan.json).",
@@ -18,39 +18,27 @@ export function buildOrderNote(image: ImagePlan, parent: Extract<ParentImage, { 
 
 type DockerfileParent = Extract<ParentImage, { kind: "dockerfile" }>;
 
-/** The build options the Dockerfile frontend takes, as `--opt` arguments. */
-function frontendOptions(options: BuildOptions): string[] {
-  return [
-    ...options.buildArgs.flatMap(([k, v]) => ["--opt", `build-arg:${k}=${v}`]),
-    ...options.labels.flatMap(([k, v]) => ["--opt", `label:${k}=${v}`]),
-    ...(options.target !== undefined ? ["--opt", `target=${options.target}`] : []),
-    ...(options.noCache ? ["--opt", "no-cache="] : []),
-    // What buildx sends for `--pull`.
-    ...(options.pull ? ["--opt", "image-resolve-mode=pull"] : []),
-    ...(options.network !== undefined ? ["--opt", `force-network-mode=${options.network}`] : []),
-    ...options.extraHosts.flatMap(([host, ip]) => ["--opt", `add-hosts=${host}=${ip}`]),
-  ];
-}
-
-/** Build options with no frontend option, which must be passed by hand. */
-function untranslatedOptions(options: BuildOptions): string[] {
-  return [...Object.keys(options.other), ...(options.shmSize !== undefined ? ["shm_size"] : []), ...(options.cacheFrom.length > 0 ? ["cache_from"] : [])];
-}
-
 /** Where the Dockerfile frontend reads the build context and the Dockerfile's folder. */
 export type FrontendDirs = { context: string; dockerfile: string };
 
+/** The Dockerfile frontend's attributes that build a user Dockerfile as is: its file name, the platform, the build options. */
+export function frontendAttributes(image: ImagePlan, parent: DockerfileParent): Record<string, string> {
+  const { os, architecture, variant } = image.platform;
+  return Object.fromEntries([
+    ["filename", parent.path.slice(parent.path.lastIndexOf("/") + 1)],
+    ["platform", parent.buildOptions.platform ?? [os, architecture, variant].filter(Boolean).join("/")],
+    ...translateBuildOptions(parent.buildOptions, "frontend").args,
+  ]);
+}
+
 /** `buildctl` arguments that build a user Dockerfile as is with BuildKit's Dockerfile frontend. */
 export function frontendArgs(image: ImagePlan, parent: DockerfileParent, dirs: FrontendDirs, output: string): string[] {
-  const { os, architecture, variant } = image.platform;
   return [
     "build",
     "--frontend", "dockerfile.v0",
     "--local", `context=${dirs.context}`,
     "--local", `dockerfile=${dirs.dockerfile}`,
-    "--opt", `filename=${parent.path.slice(parent.path.lastIndexOf("/") + 1)}`,
-    "--opt", `platform=${parent.buildOptions.platform ?? [os, architecture, variant].filter(Boolean).join("/")}`,
-    ...frontendOptions(parent.buildOptions),
+    ...Object.entries(frontendAttributes(image, parent)).flatMap(([key, value]) => ["--opt", `${key}=${value}`]),
     "--output", output,
   ];
 }
@@ -58,7 +46,7 @@ export function frontendArgs(image: ImagePlan, parent: DockerfileParent, dirs: F
 /** The note that stands in for llb.pb when an image is a user Dockerfile built as is. */
 export function frontendNote(image: ImagePlan, parent: DockerfileParent): string {
   const slash = parent.path.lastIndexOf("/");
-  const untranslated = untranslatedOptions(parent.buildOptions);
+  const untranslated = translateBuildOptions(parent.buildOptions, "frontend").ignored;
   const dirs = { context: parent.contextRoot ?? "EMPTY_DIR", dockerfile: slash === -1 ? "." : parent.path.slice(0, slash) || "/" };
   const argv = frontendArgs(image, parent, dirs, `type=image,name=${image.tag},push=true`).slice(1);
   // One flag and its value per line.

@@ -28,7 +28,9 @@ tool=$(basename "$0")
 secrets=""
 [ -z "\${PIP_INDEX_URL:-}" ] || secrets="$secrets [PIP_INDEX_URL is set]"
 [ ! -s /root/.netrc ] || secrets="$secrets [/root/.netrc is there]"
-printf '%s %s [DEBIAN_FRONTEND=%s]%s\\n' "$tool" "$*" "\${DEBIAN_FRONTEND:-}" "$secrets" >>"$log/calls"
+# Who ran it, and a variable only a parent image sets: what a build inherited.
+[ -z "\${PARENT_MARK:-}" ] || secrets="$secrets [PARENT_MARK=$PARENT_MARK]"
+printf '%s %s [DEBIAN_FRONTEND=%s]%s [uid=%s gid=%s]\\n' "$tool" "$*" "\${DEBIAN_FRONTEND:-}" "$secrets" "$(id -u)" "$(id -g)" >>"$log/calls"
 previous=""
 installing=no
 for arg in "$@"; do
@@ -47,8 +49,15 @@ for arg in "$@"; do
 done
 `;
 
+export type RootfsOptions = {
+  /** Where the stand-ins are linked (default /usr/local/bin, on BuildKit's default PATH). */
+  toolsDir?: string;
+  /** Another user in /etc/passwd and /etc/group, for a parent whose `User` it is. */
+  user?: { name: string; uid: number; gid: number };
+};
+
 /** Writes the root file system both builders start from. */
-export async function writeRootfs(dir: string): Promise<void> {
+export async function writeRootfs(dir: string, options: RootfsOptions = {}): Promise<void> {
   await mkdir(path.join(dir, "bin"), { recursive: true });
   const busybox = toolPath("busybox")!;
   await copyFile(busybox, path.join(dir, "bin", "busybox"));
@@ -58,11 +67,14 @@ export async function writeRootfs(dir: string): Promise<void> {
     await mkdir(path.join(dir, folder), { recursive: true, mode: 0o755 });
   }
   await chmod(path.join(dir, "tmp"), 0o1777);
-  const { name, uid, gid } = testUser;
-  await writeFile(path.join(dir, "etc/passwd"), `root:x:0:0:root:/root:/bin/sh\n${name}:x:${uid}:${gid}::/home/${name}:/bin/sh\n`);
-  await writeFile(path.join(dir, "etc/group"), `root:x:0:\n${name}:x:${gid}:\n`);
+  const users = [testUser, ...(options.user ? [options.user] : [])];
+  await writeFile(path.join(dir, "etc/passwd"), `root:x:0:0:root:/root:/bin/sh\n${users.map(({ name, uid, gid }) => `${name}:x:${uid}:${gid}::/home/${name}:/bin/sh\n`).join("")}`);
+  await writeFile(path.join(dir, "etc/group"), `root:x:0:\n${users.map(({ name, gid }) => `${name}:x:${gid}:\n`).join("")}`);
   await writeFile(path.join(dir, "opt/stand-ins/record"), record, { mode: 0o755 });
   // A tool's name is the name it was called by: links, and the copy `pip install uv` makes.
-  for (const tool of ["pip", "apt-get"]) await symlink("/opt/stand-ins/record", path.join(dir, "usr/local/bin", tool));
+  const tools = options.toolsDir ?? "/usr/local/bin";
+  await mkdir(path.join(dir, tools), { recursive: true, mode: 0o755 });
+  for (const tool of ["pip", "apt-get"]) await symlink("/opt/stand-ins/record", path.join(dir, tools, tool));
+
   await symlink("/opt/stand-ins/record", path.join(dir, "opt/stand-ins/uv"));
 }

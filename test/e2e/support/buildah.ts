@@ -5,7 +5,7 @@
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { baseCmd, baseImage, basePath, writeRootfs } from "./base-image.ts";
+import { baseCmd, baseImage, basePath, writeRootfs, type RootfsOptions } from "./base-image.ts";
 import { normalizeConfig, type ConfigView } from "./images.ts";
 import { toolPath } from "../../support/tools.ts";
 import { ok, run, type Env, type Result } from "./run.ts";
@@ -66,28 +66,44 @@ export async function createBuildah(): Promise<Buildah> {
   return buildah;
 }
 
-/** Commits the test base image from the busybox root file system. */
-export async function buildahBaseImage(buildah: Buildah): Promise<void> {
-  const rootfs = path.join(buildah.dir, "rootfs");
-  await writeRootfs(rootfs);
+/** A variant of the base image: where its tools are, and what its configuration says. */
+export type BaseVariant = {
+  rootfs?: RootfsOptions;
+  /** `NAME=value` lines; PATH defaults to the base's. */
+  env?: string[];
+  user?: string;
+  entrypoint?: string[];
+  labels?: Record<string, string>;
+  /** Committed as this name (default the base image's). */
+  name?: string;
+};
+
+/** Commits the test base image (or a variant of it) from the busybox root file system. */
+export async function buildahBaseImage(buildah: Buildah, variant: BaseVariant = {}): Promise<void> {
+  const rootfs = await mkdtemp(path.join(buildah.dir, "rootfs-"));
+  await writeRootfs(rootfs, variant.rootfs);
   const ctr = (await buildah.ok(["from", "scratch"])).trim();
   await buildah.ok(["copy", "--quiet", ctr, rootfs, "/"]);
-  await buildah.ok(["config", "--env", `PATH=${basePath}`, "--cmd", JSON.stringify(baseCmd), ctr]);
-  await buildah.ok(["commit", "--quiet", "--rm", ctr, baseImage]);
+  const env = variant.env ?? [`PATH=${basePath}`];
+  await buildah.ok(["config", ...env.flatMap((e) => ["--env", e]), "--cmd", JSON.stringify(baseCmd),
+    ...(variant.user ? ["--user", variant.user] : []),
+    ...(variant.entrypoint ? ["--entrypoint", JSON.stringify(variant.entrypoint)] : []), ...Object.entries(variant.labels ?? {}).flatMap(([k, v]) => ["--label", `${k}=${v}`]), ctr]);
+  await buildah.ok(["commit", "--quiet", "--rm", ctr, variant.name ?? baseImage]);
 }
 
 /**
- * Pushes the test base image (busybox and the stand-in installers) to a test registry over plain
- * HTTP, as `HOST/dockwright-test-base:latest`, from a Buildah storage of its own that is removed
- * afterwards. Returns the reference, for parents that a daemon pulls (BuildKit's
+ * Pushes the test base image (busybox and the stand-in installers), or a variant, to a test
+ * registry as `HOST/REPOSITORY` (default `dockwright-test-base:latest`), from a Buildah storage of
+ * its own that is removed afterwards; TLS unverified, with `creds` (`user:password`) when the
+ * registry wants them. Returns the reference, for parents that a daemon pulls (BuildKit's
  * `docker-image://` sources). Under the heavy-job lock, like any build.
  */
-export async function pushBaseImage(registryHost: string): Promise<string> {
+export async function pushBaseImage(registryHost: string, options: { repository?: string; variant?: BaseVariant; creds?: string } = {}): Promise<string> {
   const buildah = await createBuildah();
   try {
-    await buildahBaseImage(buildah);
-    const ref = `${registryHost}/dockwright-test-base:latest`;
-    await buildah.ok(["push", "--quiet", "--tls-verify=false", baseImage, `docker://${ref}`]);
+    await buildahBaseImage(buildah, options.variant);
+    const ref = `${registryHost}/${options.repository ?? "dockwright-test-base:latest"}`;
+    await buildah.ok(["push", "--quiet", "--tls-verify=false", ...(options.creds ? ["--creds", options.creds] : []), options.variant?.name ?? baseImage, `docker://${ref}`]);
     return ref;
   } finally {
     await buildah.destroy();

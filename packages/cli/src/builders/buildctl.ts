@@ -4,12 +4,13 @@
  * `containerimage.config` (BuildKit's exporters copy unknown attributes into the result metadata,
  * so raw LLB gets its image config without a frontend; verified with BuildKit v0.11.6).
  */
-import { spawn } from "node:child_process";
-import { readFile } from "node:fs/promises";
+import { mkdir, readFile, rename, rm } from "node:fs/promises";
 import path from "node:path";
 import type { BuildSecret } from "@dockwright/core";
-import { decodeDefinition } from "@dockwright/emit-llb";
+import { decodeDefinition, frontendArgs } from "@dockwright/emit-llb";
 import { exitCodes, type Io } from "../io.js";
+import type { Builder, BuilderOptions } from "./builder.js";
+import { mustRun, notInstalled, runTool, ToolFailed } from "./spawn.js";
 
 export type BuildctlOutput =
   /** An OCI image tarball. */
@@ -31,6 +32,8 @@ export type BuildctlBuild = {
   secrets?: readonly BuildSecret[];
   /** buildkitd address (`buildctl --addr`); default: buildctl's own ($BUILDKIT_HOST, else its socket). */
   addr?: string;
+  /** Where buildctl writes the build's metadata (the pushed `containerimage.digest`). */
+  metadataFile?: string;
 };
 
 /** The arguments of `buildctl`, for a definition that names `localNames` and an image config (JSON text). */
@@ -50,6 +53,7 @@ export function buildctlArgs(build: BuildctlBuild, localNames: readonly string[]
     ...locals.flat(),
     ...(build.secrets ?? []).flatMap(secretArgs),
     "--output", [...output, config].map(csvField).join(","),
+    ...(build.metadataFile !== undefined ? ["--metadata-file", build.metadataFile] : []),
   ];
 }
 
@@ -65,28 +69,60 @@ export function csvField(field: string): string {
 }
 
 /** Runs `bin` (buildctl) on the image's llb.pb; its progress goes to standard error. Returns the exit code. */
-export async function buildWithBuildctl(bin: string, build: BuildctlBuild, io: Io): Promise<number> {
+export async function buildWithBuildctl(bin: string, build: BuildctlBuild, io: Io, signal?: AbortSignal): Promise<number> {
   const llb = await readFile(path.join(build.folder, "llb.pb"));
   const config = await readFile(path.join(build.folder, "image-config.json"), "utf8");
   const localNames = decodeDefinition(llb).flatMap(({ Op }) => {
     const identifier = (Op["Op"] as { source?: { identifier?: string } } | null)?.source?.identifier ?? "";
     return identifier.startsWith("local://") ? [identifier.slice("local://".length)] : [];
   });
-  const args = buildctlArgs(build, localNames, config);
-  return new Promise((resolve) => {
-    const child = spawn(bin, args, { cwd: io.cwd, env: io.env, stdio: ["pipe", "pipe", "pipe"] });
-    for (const stream of [child.stdout, child.stderr]) {
-      stream.setEncoding("utf8");
-      stream.on("data", (text: string) => io.stderr(text));
-    }
-    child.on("error", (e: NodeJS.ErrnoException) => {
-      io.stderr(`dockwright: cannot run ${JSON.stringify(bin)} (${e.code}): is buildctl installed? Install BuildKit's ` +
-        "buildctl (https://github.com/moby/buildkit/releases) and put it on PATH; a buildkitd must be reachable too.\n");
-      resolve(exitCodes.invalidInput);
-    });
-    child.on("close", (code, signal) => resolve(code ?? (signal ? 128 : 1)));
-    // buildctl may exit before reading all of standard input; its exit code tells why.
-    child.stdin.on("error", () => {});
-    child.stdin.end(llb);
-  });
+  const result = await runTool(bin, buildctlArgs(build, localNames, config), { env: io.env, cwd: io.cwd, log: io.stderr, stdin: llb, ...(signal ? { signal } : {}) });
+  if (result.startError === undefined) return result.code;
+  io.stderr(`dockwright: cannot run ${JSON.stringify(bin)} (${result.startError}): is buildctl installed? Install BuildKit's ` +
+    "buildctl (https://github.com/moby/buildkit/releases) and put it on PATH; a buildkitd must be reachable too.\n");
+  return exitCodes.invalidInput;
+}
+
+/**
+ * The buildctl builder: each image's llb.pb (or a user Dockerfile through the Dockerfile
+ * frontend) on the daemon of --addr, into BuildKit's store, pushed, or an OCI tarball. A tarball
+ * is written beside its name and renamed when the build succeeds: a failed build leaves none.
+ */
+export function buildctlBuilder(options: BuilderOptions): Builder {
+  const { bin, env, cwd } = options;
+  return {
+    name: "buildctl",
+    backend: "llb",
+    unavailable: () => notInstalled("buildctl", bin, env, "BuildKit's release archives; a buildkitd must be reachable too"),
+    async build(job) {
+      const { image, folder, context, staging, base } = job;
+      const tarball = options.oci !== undefined && !job.push ? path.join(options.oci, `${image.key}.tar`) : undefined;
+      const partial = tarball && `${tarball}.${process.pid}.partial`;
+      const output: BuildctlOutput = partial ? { type: "oci", dest: partial } : { type: "image", name: image.tag, push: job.push };
+      if (options.oci !== undefined) await mkdir(options.oci, { recursive: true });
+      const metadataFile = path.join(staging, "metadata.json");
+      const addr = options.addr !== undefined ? ["--addr", options.addr] : [];
+      const what = `build ${image.tag}`;
+      try {
+        if (image.parent.kind === "dockerfile") {
+          const dockerfile = path.dirname(path.resolve(base, image.parent.path));
+          const csv = output.type === "oci" ? `type=oci,${csvField(`dest=${output.dest}`)}` : `type=image,${csvField(`name=${output.name}`)}${output.push ? ",push=true" : ""}`;
+          const args = frontendArgs(image, image.parent, { context, dockerfile }, csv);
+          await mustRun(bin, [...addr, ...args, "--metadata-file", metadataFile], { env, cwd: base, log: job.log, signal: job.signal }, what);
+        } else {
+          const code = await buildWithBuildctl(bin, { folder, locals: { context, generated: folder }, output, secrets: image.secrets, metadataFile, ...(options.addr !== undefined ? { addr: options.addr } : {}) },
+            { cwd: base, env, stdout: job.log, stderr: job.log, stderrIsTTY: false }, job.signal);
+          if (code !== 0) throw new ToolFailed(`${path.basename(bin)} failed to ${what} (exit code ${code}); its output is above.`, code);
+        }
+        if (tarball && partial) await rename(partial, tarball);
+      } finally {
+        if (partial) await rm(partial, { force: true });
+      }
+      if (!job.push) return {};
+      const metadata = JSON.parse(await readFile(metadataFile, "utf8")) as Record<string, unknown>;
+      const digest = metadata["containerimage.digest"];
+      if (typeof digest !== "string") throw new ToolFailed(`${path.basename(bin)} pushed ${image.tag} but named no digest in its metadata.`, exitCodes.buildFailed);
+      return { digest };
+    },
+  };
 }

@@ -7,18 +7,11 @@
 import { createHash } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import path from "node:path";
-import type { ImagePlan } from "@dockwright/core";
 import { BuildkitError, connect, progressPrinter, type BuildRequest, type Export, type TlsOptions } from "@dockwright/buildkit";
-import { frontendArgs } from "@dockwright/emit-llb";
-import { exitCodes, type Io } from "../io.js";
-
-export type BuildkitTarget = {
-  /** The daemon's address; default: $BUILDKIT_HOST, else the root socket. */
-  addr?: string;
-  tls?: TlsOptions;
-  /** Write OCI tarballs DIR/<image>.tar instead of images in BuildKit's store. */
-  oci?: string;
-};
+import { frontendAttributes } from "@dockwright/emit-llb";
+import { exitCodes } from "../io.js";
+import type { Builder, BuilderOptions, BuildJob } from "./builder.js";
+import { ToolFailed } from "./spawn.js";
 
 /** buildctl's TLS flags (`--tlscacert --tlscert --tlskey --tlsservername`) as the client's options; none given: no TLS. */
 export function tlsFlags(flags: Partial<Record<"tlscacert" | "tlscert" | "tlskey" | "tlsservername", string>>, cwd: string): TlsOptions | undefined {
@@ -28,43 +21,47 @@ export function tlsFlags(flags: Partial<Record<"tlscacert" | "tlscert" | "tlskey
   return { ca: file(tlscacert), cert: file(tlscert), key: file(tlskey), serverName: tlsservername };
 }
 
-/** Where one image's build finds its files; `base` is the configuration's folder, which the plan's paths are relative to. */
-export type BuildkitPaths = { folder: string; context: string; base: string };
-
-/** Builds `image`; returns the exit code, the reason already printed when it is not 0. */
-export async function buildWithBuildkit(target: BuildkitTarget, image: ImagePlan, paths: BuildkitPaths, io: Io): Promise<number> {
-  let client;
-  try {
-    client = await connect(target.addr, { env: io.env, ...(target.tls ? { tls: target.tls } : {}) });
-    await client.solve(await request(target, image, paths), { onEvent: progressPrinter(io.stderr) });
-    return exitCodes.ok;
-  } catch (e) {
-    if (!(e instanceof BuildkitError)) throw e;
-    io.stderr(`dockwright: ${e.message}\n`);
-    return exitCodes.buildFailed;
-  } finally {
-    client?.close();
-  }
+/**
+ * The native builder: no buildctl, the session served by @dockwright/buildkit, registry
+ * credentials from Docker's rules answered to the daemon's auth requests.
+ */
+export function buildkitBuilder(options: BuilderOptions): Builder {
+  return {
+    name: "buildkit",
+    backend: "llb",
+    unavailable: async () => undefined,
+    async build(job) {
+      let client;
+      try {
+        client = await connect(options.addr, { env: options.env, credentials: (host) => options.registry.credentials(host), ...(options.tls ? { tls: options.tls } : {}) });
+        const { exporterResponse } = await client.solve(await request(options, job), { onEvent: progressPrinter(job.log), signal: job.signal });
+        if (!job.push) return {};
+        const digest = exporterResponse["containerimage.digest"];
+        if (digest === undefined) throw new ToolFailed(`buildkitd pushed ${job.image.tag} but named no digest.`, exitCodes.buildFailed);
+        return { digest };
+      } catch (e) {
+        if (!(e instanceof BuildkitError)) throw e;
+        job.log(`dockwright: ${e.message}\n`);
+        throw new ToolFailed(`buildkit failed to build ${job.image.tag}; its output is above.`, exitCodes.buildFailed);
+      } finally {
+        client?.close();
+      }
+    },
+  };
 }
 
-async function request(target: BuildkitTarget, image: ImagePlan, { folder, context, base }: BuildkitPaths): Promise<BuildRequest> {
-  const output: Export = target.oci !== undefined
-    ? { type: "oci", dest: path.join(target.oci, `${image.key}.tar`), name: image.tag }
-    : { type: "image", name: image.tag };
+async function request(options: BuilderOptions, { image, folder, context, base, push }: BuildJob): Promise<BuildRequest> {
+  // A parent of another image goes to its registry even with --oci: BuildKit pulls parents from there.
+  const output: Export = options.oci !== undefined && !push
+    ? { type: "oci", dest: path.join(options.oci, `${image.key}.tar`), name: image.tag }
+    : { type: "image", name: image.tag, ...(push ? { push: true } : {}) };
   const secrets = Object.fromEntries(image.secrets.map(({ id, source }) =>
     [id, "env" in source ? { env: source.env } : { file: path.resolve(base, source.file) }]));
   // The daemon keeps the last copy of each local source per shared key: one per project and image.
   const sharedKey = createHash("sha256").update(`${base}\0${image.key}`).digest("hex").slice(0, 32);
   if (image.parent.kind === "dockerfile") {
-    // The frontend's options, as `buildctl build --opt` would pass them.
     const dockerfile = path.dirname(path.resolve(base, image.parent.path));
-    const args = frontendArgs(image, image.parent, { context, dockerfile }, "");
-    const frontendAttrs = Object.fromEntries(args.flatMap((arg, i) => {
-      if (args[i - 1] !== "--opt") return [];
-      const eq = arg.indexOf("=");
-      return [[arg.slice(0, eq), arg.slice(eq + 1)]];
-    }));
-    return { frontend: "dockerfile.v0", frontendAttrs, locals: { context, dockerfile }, exports: [output], secrets, sharedKey };
+    return { frontend: "dockerfile.v0", frontendAttrs: frontendAttributes(image, image.parent), locals: { context, dockerfile }, exports: [output], secrets, sharedKey };
   }
   return {
     definition: await readFile(path.join(folder, "llb.pb")),

@@ -9,6 +9,7 @@ import { compileConfig, type CompileOptions } from "../pipeline.js";
 import { exitCodes, type Command, type Io } from "../io.js";
 import { progressLine } from "../progress.js";
 import { writeProject, type ProjectImage } from "../project.js";
+import { openRegistries, registryFlags, registryHelp } from "../registry.js";
 import { reporter, type Reporter } from "../report.js";
 import { watchFiles } from "../watch.js";
 
@@ -33,6 +34,10 @@ Options:
   --code-upload DEST     where images that download their code find it: a folder or
                          a file:// URL (a mounted artifact store); the archive is
                          copied there and its location recorded in OUT/plan.json
+  --resolve              resolve each parent image in its registry, as \`dockwright build\`
+                         does: its digest pins the build definitions and joins the
+                         checksum, its configuration (Env, User, ...) feeds LLB
+${registryHelp}
   --json                 one JSON object per line on standard output (see the README)
   --watch                compile again whenever the configuration, a requirements file,
                          pyproject.toml or the .dockerignore changes; Ctrl-C stops
@@ -100,7 +105,7 @@ export function checkCompileFlags(values: CompileFlagValues): string | undefined
 
 export const compileCommand: Command = async (args, io) => {
   const out = reporter(io, "compile", args.includes("--json"));
-  const parsed = parseFlags(args, { ...compileFlags, target: { type: "string" }, mode: { type: "string" }, json: { type: "boolean" }, watch: { type: "boolean" } }, help, io, out.json ? (message) => out.fail(message) : undefined);
+  const parsed = parseFlags(args, { ...compileFlags, ...registryFlags, resolve: { type: "boolean" }, target: { type: "string" }, mode: { type: "string" }, json: { type: "boolean" }, watch: { type: "boolean" } }, help, io, out.json ? (message) => out.fail(message) : undefined);
   if (typeof parsed === "number") return parsed;
   const { values, positionals } = parsed;
   if (positionals.length !== 1) return out.fail(`compile takes one CONFIG file, got ${positionals.length}. Run \`dockwright compile --help\`.`);
@@ -112,9 +117,21 @@ export const compileCommand: Command = async (args, io) => {
   if (mode !== "buildkit" && mode !== "plain") return out.fail(`--mode ${JSON.stringify(mode)} is not a Dockerfile mode; use buildkit or plain.`);
   const flagProblem = checkCompileFlags(values);
   if (flagProblem) return out.fail(flagProblem);
-  const options = compileOptions(positionals[0]!, values, io.cwd, io.env);
-  const write = { backends: target === "all" ? backendNames : [target], mode };
-  if (!values.watch) return (await compileOnce(options, write, io, out)).code;
+  const registries = openRegistries(values["insecure-registry"] ?? [], io.env);
+  try {
+    const options: CompileOptions = {
+      ...compileOptions(positionals[0]!, values, io.cwd, io.env),
+      ...(values.registry !== undefined ? { registry: values.registry } : {}),
+      ...(values.resolve ? { resolveParent: registries.resolveParent } : {}),
+    };
+    return await compileOrWatch(options, { backends: target === "all" ? backendNames : [target], mode }, values.watch === true, io, out);
+  } finally {
+    await registries.close();
+  }
+};
+
+async function compileOrWatch(options: CompileOptions, write: { backends: readonly string[]; mode: string }, watch: boolean, io: Io, out: Reporter): Promise<number> {
+  if (!watch) return (await compileOnce(options, write, io, out)).code;
 
   let last = await compileOnce(options, write, io, out);
   io.stderr(`dockwright: watching ${last.inputs.size} files for changes; Ctrl-C stops.\n`);
@@ -132,7 +149,7 @@ export const compileCommand: Command = async (args, io) => {
     return last.inputs;
   }, io.interrupted?.() ?? new Promise<void>(() => {}));
   return exitCodes.ok;
-};
+}
 
 type Round = { code: number; images: ProjectImage[]; inputs: ReadonlySet<string> };
 

@@ -41,6 +41,29 @@ const files = {
   "app.py": "print('hi')\n",
 };
 
+/**
+ * A stand-in for buildah that talks on its standard output, as the real one does, and keeps the
+ * names of the images it committed or tagged, so that `inspect` finds them.
+ */
+function fakeBuildah(root: string): string {
+  const bin = path.join(path.dirname(root), "fake-buildah.sh");
+  const images = path.join(path.dirname(root), "fake-images");
+  fs.writeFileSync(bin, [
+    "#!/bin/sh",
+    `images=${images}`,
+    'name() { printf %s "$1" | tr "/:" "__"; }',
+    'case "$1" in',
+    "  from) echo ctr-1; exit 0 ;;",
+    '  commit) mkdir -p "$images"; touch "$images/$(name "$4")" ;;',
+    '  tag) mkdir -p "$images"; touch "$images/$(name "$3")" ;;',
+    '  inspect) [ -e "$images/$(name "$4")" ] || exit 1 ;;',
+    "esac",
+    'echo "buildah $*"',
+    "",
+  ].join("\n"), { mode: 0o755 });
+  return bin;
+}
+
 type Output = { stdout: string; stderr: string };
 function fakeIo(cwd: string, extra: Partial<Io> = {}): { io: Io; output: Output } {
   const output = { stdout: "", stderr: "" };
@@ -99,7 +122,7 @@ describe("--json", () => {
     const { root, out } = project(files);
     expect((await run(["compile", "run.yaml", "--out", out], root)).code).toBe(0);
     fs.writeFileSync(path.join(root, "requirements.txt"), "pandas==2.2.3\n");
-    const result = await run(["explain", "run.yaml", "--json", "--out", out], root);
+    const result = await run(["explain", "run.yaml", "--json", "--no-resolve", "--out", out], root);
     expect(result.code).toBe(0);
     const stream = events(result.stdout);
     expect(kinds(stream)).toEqual(["diagnostic", "explain", "explain", "summary"]);
@@ -112,24 +135,25 @@ describe("--json", () => {
 
   test("build: each image built, then reused; the tool's output stays off stdout", async () => {
     const { root, out } = project(files);
-    // A stand-in for buildah that talks on its standard output, as the real one does.
-    const bin = path.join(path.dirname(root), "fake-buildah.sh");
-    fs.writeFileSync(bin, "#!/bin/sh\n[ \"$1\" = from ] && { echo ctr-1; exit 0; }\necho \"buildah $*\"\n", { mode: 0o755 });
-    const args = ["build", "run.yaml", "--builder", "buildah", "--buildah", bin, "--json", "--out", out];
+    const bin = fakeBuildah(root);
+    // The parent is not in a registry here: nothing to resolve.
+    const args = ["build", "run.yaml", "--builder", "buildah", "--buildah", bin, "--no-resolve", "--json", "--out", out];
     const first = await run(args, root);
     expect(first.code, first.stderr).toBe(0);
     expect(first.stderr).toContain("buildah commit");
     const stream = events(first.stdout);
     expect(kinds(stream)).toEqual(["diagnostic", "image built", "image built", "summary"]);
-    expect(stream.find((e) => e["event"] === "image")).toMatchObject({ key: "orchestrator", tag: "zenml:run-orchestrator", folder: path.join(out, "orchestrator"), builder: "buildah" });
-    expect(stream.at(-1)).toEqual({ event: "summary", command: "build", ok: true, exitCode: 0, out, plan: path.join(out, "plan.json"), built: 2, reused: 0, skipped: 0 });
+    // Both at once (two jobs): reported as each finishes.
+    expect(stream.find((e) => e["event"] === "image" && e["key"] === "orchestrator")).toMatchObject({ tag: "zenml:run-orchestrator", folder: path.join(out, "orchestrator"), builder: "buildah", contentTag: expect.stringMatching(/^zenml:dockwright-[0-9a-f]{64}$/) });
+    expect(stream.at(-1)).toEqual({ event: "summary", command: "build", ok: true, exitCode: 0, out, plan: path.join(out, "plan.json"), built: 2, reused: 0, skipped: 0, pushed: 0 });
 
     const again = events((await run(args, root)).stdout);
     expect(again.filter((e) => e["event"] === "image").map((e) => e["action"])).toEqual(["reused", "reused"]);
 
     fs.writeFileSync(bin, "#!/bin/sh\necho failing; exit 3\n", { mode: 0o755 });
     fs.writeFileSync(path.join(root, "requirements.txt"), "pandas==2.2.3\n");
-    const failed = await run(args, root);
+    // One at a time: the first image fails, the second never starts.
+    const failed = await run([...args, "--jobs", "1"], root);
     expect(failed.code).toBe(1);
     expect(events(failed.stdout).slice(-3)).toMatchObject([
       { event: "image", action: "failed", key: "orchestrator", exitCode: 3 },
@@ -149,13 +173,12 @@ describe("progress on standard error", () => {
     expect(compiled.stderr).toMatch(/\r\x1b\[Kdockwright: reading the build context: \d+ files, [^\r]*\r\x1b\[K/);
     expect((await run(["compile", "run.yaml", "--out", out], root, false)).stderr).not.toContain("\r");
 
-    const bin = path.join(path.dirname(root), "fake-buildah.sh");
-    fs.writeFileSync(bin, "#!/bin/sh\n[ \"$1\" = from ] && echo ctr-1\nexit 0\n", { mode: 0o755 });
-    const built = await run(["build", "run.yaml", "--builder", "buildah", "--buildah", bin, "--out", out], root, true);
+    const bin = fakeBuildah(root);
+    const built = await run(["build", "run.yaml", "--builder", "buildah", "--buildah", bin, "--no-resolve", "--out", out], root, true);
     expect(built.stderr).toContain("dockwright: building 1 of 2: zenml:run-orchestrator with buildah\n");
     expect(built.stderr).toContain("dockwright: building 2 of 2: zenml:run-trainer-orchestrator with buildah\n");
     fs.writeFileSync(path.join(root, "requirements.txt"), "pandas==2.2.3\n");
-    expect((await run(["build", "run.yaml", "--builder", "buildah", "--buildah", bin, "--out", out], root, false)).stderr).not.toContain("building");
+    expect((await run(["build", "run.yaml", "--builder", "buildah", "--buildah", bin, "--no-resolve", "--out", out], root, false)).stderr).not.toContain("building");
   });
 });
 

@@ -14,7 +14,7 @@ import { environmentStage, workdir } from "./environment.js";
 import type { ImageInput } from "./input.js";
 import { installLayers, installStage } from "./install.js";
 import { predefinedArgs, readBuildOptions } from "./options.js";
-import { parentStage } from "./parent.js";
+import { parentStage, resolveParent } from "./parent.js";
 import { sourcesStage } from "./sources.js";
 
 export async function planImage(input: ImageInput, reuse: boolean): Promise<ImagePlan[]> {
@@ -45,7 +45,7 @@ export async function planImage(input: ImageInput, reuse: boolean): Promise<Imag
         "nothing is installed or copied and no `parent_image` or `dockerfile` is set, so there is no image to run the pipeline in (ZenML refuses this too). " +
           "Set `parent_image` to an image that holds the pipeline's dependencies, or list `requirements`."));
     }
-    return [finish(input, { tag: names.target, mode: "retag-parent", parent, layers: [], generated: [], sources, reuse })];
+    return [finish(input, { tag: names.target, mode: "retag-parent", parent: await resolveParent(input, parent, input.platform), layers: [], generated: [], sources, reuse })];
   }
 
   const environment = environmentStage(input, sources.mode !== "include" && sources.mode !== "ignore");
@@ -66,7 +66,7 @@ export async function planImage(input: ImageInput, reuse: boolean): Promise<Imag
   const image = finish(input, {
     tag: names.target,
     mode: "build",
-    parent: intermediate ? { kind: "plan", key: intermediate.key, tag: intermediate.tag } : parent,
+    parent: intermediate ? { kind: "plan", key: intermediate.key, tag: intermediate.tag } : await resolveParent(input, parent, options.platform),
     ...(intermediate ? { parentChecksum: intermediate.checksum } : {}),
     layers,
     generated: installed.generated,

@@ -2,8 +2,8 @@
  * The parent of an image: a user Dockerfile (built first, with its own context and options), the
  * `parent_image`, or the preset's default (`zenmldocker/zenml:<release>-py<X.Y>`).
  */
-import { codes, error, show, warning } from "../diagnostics.js";
-import type { ParentImage } from "../ir.js";
+import { codes, error, hasErrors, show, warning } from "../diagnostics.js";
+import type { ParentImage, Platform } from "../ir.js";
 import { formatPath } from "../settings.js";
 import { checkImageRef, checkPathSetting } from "../validate.js";
 import { readBuildOptions } from "./options.js";
@@ -79,4 +79,15 @@ export async function parentStage(input: ImageInput): Promise<Parent> {
     return { parent: { kind: "image", ref: "scratch" }, isDefault: true };
   }
   return { parent: { kind: "image", ref }, isDefault: true };
+}
+
+/**
+ * The parent with what the host's registry says of it for `platform` (its digest and
+ * configuration); unchanged for a Dockerfile, `scratch`, an invalid reference (already reported),
+ * an image with errors (no registry is asked in vain) or a host that does not resolve.
+ */
+export async function resolveParent<P extends Parent["parent"]>(input: ImageInput, parent: P, platform: Platform): Promise<P> {
+  if (parent.kind !== "image" || parent.ref === "scratch" || checkImageRef(parent.ref, "") || hasErrors(input.out)) return parent;
+  const resolved = await input.hooks.resolveParent.promise({ ref: parent.ref, platform, path: formatPath(input.base, ["parent_image"]) });
+  return resolved ? { ...parent, resolved } : parent;
 }

@@ -1,0 +1,99 @@
+/**
+ * The CLI's side of registries: the flags that name and mark them, one registry client per run
+ * (Docker's credential rules, plain HTTP only for hosts marked insecure), and the answer to core's
+ * `resolveParent` hook: each registry parent's digest and configuration for the image's platform.
+ */
+import { codes, DiagnosticError, error, parseImageRef, type ParentConfig, type ParentQuery, type ResolvedParent } from "@dockwright/core";
+import { createRegistryClient, credentialsFor, RegistryError, registryCodes, type ContainerConfig, type RegistryClient } from "@dockwright/registry";
+import type { RegistryAccess } from "./builders/builder.js";
+
+/** Flags of `compile`, `build` and `explain`. */
+export const registryFlags = {
+  registry: { type: "string" },
+  "insecure-registry": { type: "string", multiple: true },
+} as const;
+
+export const registryHelp = `  --registry URI         the container registry images are named under and pushed to,
+                         host[:port][/path] (default: the stack's container_registry uri)
+  --insecure-registry HOST:PORT
+                         allow plain HTTP (or unverified HTTPS) to this registry; repeatable,
+                         and DOCKWRIGHT_INSECURE_REGISTRIES (comma-separated) adds more`;
+
+export type Registries = {
+  client: RegistryClient;
+  access: RegistryAccess;
+  /** The `resolveParent` tap: digest and configuration of a parent, once per reference and platform. */
+  resolveParent(query: ParentQuery): Promise<ResolvedParent | undefined>;
+  close(): Promise<void>;
+};
+
+export function openRegistries(insecureFlags: readonly string[], env: Record<string, string | undefined>): Registries {
+  const insecure = new Set([...insecureFlags, ...(env["DOCKWRIGHT_INSECURE_REGISTRIES"] ?? "").split(/[\s,]+/)]
+    .map((host) => host.trim().toLowerCase()).filter(Boolean));
+  const client = createRegistryClient({ insecure: [...insecure], env });
+  const resolved = new Map<string, Promise<ResolvedParent | undefined>>();
+  return {
+    client,
+    access: {
+      insecure: (host) => insecure.has(host.toLowerCase()),
+      async credentials(host) {
+        const found = await credentialsFor(host, { env });
+        if (found?.username !== undefined && found.password !== undefined) return { username: found.username, secret: found.password };
+        // An identity token is a refresh token; BuildKit's auth service takes it as the secret of user `<token>`.
+        if (found?.identityToken !== undefined) return { username: "<token>", secret: found.identityToken };
+        return undefined;
+      },
+    },
+    resolveParent(query) {
+      const key = `${query.ref}\0${query.platform.os}/${query.platform.architecture}/${query.platform.variant ?? ""}`;
+      let pending = resolved.get(key);
+      if (!pending) {
+        pending = resolve(client, query);
+        resolved.set(key, pending);
+      }
+      return pending;
+    },
+    close: () => client.close(),
+  };
+}
+
+async function resolve(client: RegistryClient, { ref, platform, path }: ParentQuery): Promise<ResolvedParent | undefined> {
+  // Buildah and Podman name the images they built and never pulled `localhost/NAME`: no registry holds them.
+  const parsed = parseImageRef(ref);
+  if (parsed.ok && parsed.ref.registry === "localhost") return undefined;
+  try {
+    const found = await client.imageConfig(ref, platform);
+    return { digest: found.manifestDigest, config: parentConfig(found.config.config ?? {}) };
+  } catch (e) {
+    if (!(e instanceof RegistryError)) throw e;
+    throw new DiagnosticError([error(codes.PARENT_UNRESOLVED, path,
+      `cannot resolve the parent image ${JSON.stringify(ref)} in its registry: ${e.message}. ` +
+        "Builds start from exactly the digest it resolves to; if only this machine's builder holds the image, build with --no-resolve.")]);
+  }
+}
+
+/** What a build inherits of the parent's configuration, in the IR's form. */
+export function parentConfig(config: ContainerConfig): ParentConfig {
+  const pair = (entry: string): [string, string] => {
+    const eq = entry.indexOf("=");
+    return eq === -1 ? [entry, ""] : [entry.slice(0, eq), entry.slice(eq + 1)];
+  };
+  return {
+    env: (config.Env ?? []).map(pair),
+    user: config.User ?? "",
+    workingDir: config.WorkingDir ?? "",
+    ...(config.Entrypoint ? { entrypoint: config.Entrypoint } : {}),
+    ...(config.Cmd ? { cmd: config.Cmd } : {}),
+    labels: Object.entries(config.Labels ?? {}).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)),
+  };
+}
+
+/** The digest the registry's `ref` points at, or undefined when it has no such tag. */
+export async function heldDigest(client: RegistryClient, ref: string): Promise<string | undefined> {
+  try {
+    return (await client.resolve(ref)).digest;
+  } catch (e) {
+    if (e instanceof RegistryError && e.code === registryCodes.NOT_FOUND) return undefined;
+    throw e;
+  }
+}

@@ -126,6 +126,9 @@ describe.skipIf(noBuildah).each(fixtureNames)("fixture %s", (name) => {
     expect(buildkit.code, buildkit.stderr).toBe(0);
     expect(await view()).toEqual(script);
 
+    // The legacy builder must build: the engine's store holds BuildKit's image under its content tag, which would be reused.
+    const id = (await engine.ok(["image", "inspect", "--format", "{{.Id}}", fixture.image.tag])).trim();
+    await engine.ok(["image", "rm", "--force", id]);
     const legacy = await build("plain");
     const dockerignore = fixture.image.context.sources?.entries.find((e) => e.path === ".dockerignore");
     if (name === "allow-list-dockerignore") {

@@ -32,7 +32,7 @@ export function contextWarnings(
   context: { entries: readonly ContextEntry[]; totalSize: number; special?: readonly string[] },
   options: WarningOptions = {},
 ): Diagnostic[] {
-  return [...sizeWarnings(context.entries, context.totalSize, options), ...secretWarnings(context.entries), ...specialWarnings(context.special ?? [])];
+  return [...sizeWarnings(context.entries, context.totalSize, options), ...secretWarnings(context.entries, "context"), ...specialWarnings(context.special ?? [])];
 }
 
 function sizeWarnings(entries: readonly ContextEntry[], totalSize: number, options: WarningOptions): Diagnostic[] {
@@ -55,19 +55,20 @@ function sizeWarnings(entries: readonly ContextEntry[], totalSize: number, optio
   return found;
 }
 
-function secretWarnings(entries: readonly ContextEntry[]): Diagnostic[] {
+/** Where files that look like secrets end up, and how to leave them out. */
+const exposures = {
+  context: "is sent to the builder, where a COPY can bake it into an image layer. Exclude it in .dockerignore; pass secrets to builds as secret mounts.",
+  archive: "is packed into the code archive for the artifact store, where whoever reads the store or runs the pipeline can read it. Add it to .gitignore.",
+};
+
+/** A warning for each file of a build context (or a code archive) that looks like it holds a secret. */
+export function secretWarnings(entries: readonly ContextEntry[], where: keyof typeof exposures): Diagnostic[] {
   const found: Diagnostic[] = [];
   for (const entry of entries) {
     if (entry.type !== "file") continue; // a link sends its target's name, not its contents
     const name = entry.path.slice(entry.path.lastIndexOf("/") + 1);
     const rule = secretRules.find((r) => r.test(entry.path, name));
-    if (rule) {
-      found.push(
-        warning(codes.CONTEXT_WARNING, entry.path,
-          `${entry.path} looks like ${rule.holds} and is sent to the builder, where a COPY can bake it into an image layer. ` +
-            "Exclude it in .dockerignore; pass secrets to builds as secret mounts."),
-      );
-    }
+    if (rule) found.push(warning(codes.CONTEXT_WARNING, entry.path, `${entry.path} looks like ${rule.holds} and ${exposures[where]}`));
   }
   return found;
 }

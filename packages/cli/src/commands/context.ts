@@ -1,5 +1,5 @@
 import path from "node:path";
-import { DiagnosticError, formatDiagnostic } from "@dockwright/core/diagnostics";
+import { DiagnosticError, formatDiagnostic, printable } from "@dockwright/core/diagnostics";
 import { contextWarnings, findSourceRoot, loadDockerignore, walkContext } from "@dockwright/context";
 import { invalidInput, parseFlags } from "../args.js";
 import { exitCodes, type Command } from "../io.js";
@@ -40,7 +40,7 @@ export const contextCommand: Command = async (args, io) => {
       const report = { root, dockerignore: dockerignore.file ?? null, files, totals: { files: files.length, bytes: walk.totalSize }, warnings, skipped: walk.special };
       io.stdout(`${JSON.stringify(report, null, 2)}\n`);
     } else {
-      io.stdout(walk.entries.map((e) => `${printable(e.path)}\n`).join(""));
+      io.stdout(walk.entries.map((e) => `${printablePath(e.path)}\n`).join(""));
       for (const warning of warnings) io.stderr(`${formatDiagnostic(warning)}\n`);
     }
     return exitCodes.ok;
@@ -52,6 +52,6 @@ export const contextCommand: Command = async (args, io) => {
 };
 
 /** One path per line stays one line: a path that could break or fake that is quoted, as git does. */
-function printable(file: string): string {
-  return /[\x00-\x1f\x7f"\\]/.test(file) ? JSON.stringify(file) : file;
+function printablePath(file: string): string {
+  return /[\x00-\x1f\x7f-\x9f"\\\u2028\u2029\u202a-\u202e\u2066-\u2069]/.test(file) ? printable(JSON.stringify(file)) : file;
 }

@@ -3,45 +3,21 @@
  * `options.json`) compiled through the CLI's pipeline; every output file is compared with
  * `expected/`, real files a reviewer reads. Update with `npx vitest run test/golden -u`.
  */
-import { cp, mkdir, mkdtemp, readdir, readFile, rm } from "node:fs/promises";
+import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
 import { existsSync, readdirSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { formatDiagnostic, literalEnv, type ImagePlan } from "@dockwright/core";
+import { literalEnv } from "@dockwright/core";
 import { DockerfileParser, type Env } from "dockerfile-ast";
 import { afterAll, describe, expect, it } from "vitest";
 import { expectedKeywords } from "./support/ir.ts";
-import { compileConfig } from "../packages/cli/src/pipeline.ts";
-import { writePlan } from "../packages/cli/src/output.ts";
-import { backendNames } from "../packages/cli/src/backends.ts";
+import { compileGoldenCase, goldenFixtures as fixtures } from "./support/golden.ts";
 
-const fixtures = path.join(import.meta.dirname, "fixtures");
 const cases = readdirSync(fixtures).filter((name) => existsSync(path.join(fixtures, name, "run.yaml"))).sort();
 const scratch = await mkdtemp(path.join(tmpdir(), "dockwright-golden-"));
 afterAll(() => rm(scratch, { recursive: true, force: true }));
 
-type Options = { python?: string; platform?: string; zenmlVersion?: string };
-
-async function compileCase(name: string) {
-  const dir = path.join(fixtures, name);
-  const options: Options = existsSync(path.join(dir, "options.json"))
-    ? JSON.parse(await readFile(path.join(dir, "options.json"), "utf8"))
-    : {};
-  // A copy outside any git repository: what Dockwright's own checkout looks like must not change the output.
-  // The configuration's relative paths start at its folder, beside the source root `root/`.
-  const copy = await mkdtemp(path.join(scratch, "fixture-"));
-  await cp(dir, copy, { recursive: true, verbatimSymlinks: true, filter: (from) => path.basename(from) !== "expected" });
-  const root = path.join(copy, "root");
-  await mkdir(root, { recursive: true });
-  const out = path.join(scratch, name);
-  const result = await compileConfig({ configPath: path.join(copy, "run.yaml"), root, out, pipeline: name, ...options });
-  if ("message" in result) throw new Error(result.message);
-  // Messages may name the machine's paths; golden files must not.
-  const diagnostics = result.diagnostics.map((d) => formatDiagnostic(d).replaceAll(root, "<root>").replaceAll(copy, "<fixture>")).join("\n");
-  if (!result.plan) return { out, diagnostics, images: [] as ImagePlan[] };
-  await writePlan(result.compiler, result.plan, out, { backends: backendNames, mode: "buildkit" });
-  return { out, diagnostics, images: result.plan.images };
-}
+const compileCase = (name: string) => compileGoldenCase(name, scratch);
 
 async function filesUnder(dir: string, prefix = ""): Promise<string[]> {
   const entries = await readdir(dir, { withFileTypes: true }).catch(() => []);

@@ -1,6 +1,7 @@
 /**
  * `dockwright build --builder buildkit` on a real buildkitd, with no buildctl on PATH: an image of
- * the plan (llb.pb), a user Dockerfile through the Dockerfile frontend, and a failing step.
+ * the plan (llb.pb), a user Dockerfile through the Dockerfile frontend, the example pipeline (both
+ * of its images; #17's "done means"), and a failing step.
  */
 import { existsSync } from "node:fs";
 import { cp, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
@@ -75,6 +76,37 @@ describe.skipIf(lacks("buildkitd", "buildah", "registry", "runc"))("dockwright b
     expect(await readFile(path.join(image.root, "opt/greeting"), "utf8")).toBe("hi there\n");
     expect((await fileTree(path.join(image.root, "opt/context"))).map((e) => e.path)).toEqual([".", ".dockerignore", "base.Dockerfile", "marker.txt"]);
   }, 300_000);
+
+  it("builds the example pipeline, both of its images, with no buildctl on PATH (#17)", async () => {
+    expect(["/usr/bin/buildctl", "/bin/buildctl"].filter((file) => existsSync(file))).toEqual([]);
+    const example = path.join(scratch, "example");
+    await cp(path.join(import.meta.dirname, "..", "..", "examples", "training-pipeline"), example, { recursive: true });
+    // python:3.11-slim is out of reach here: the base image with the stand-in installers instead.
+    const config = path.join(example, "training.yaml");
+    await writeFile(config, (await readFile(config, "utf8")).replace("parent_image: python:3.11-slim", `parent_image: ${parent}`));
+    const oci = path.join(scratch, "example-oci");
+    const built = await dockwrightBuild([config, "--builder", "buildkit", "--addr", daemon.address, "--out", path.join(scratch, "example-out"), "--oci", oci], env, example);
+    expect(built.code, built.stderr).toBe(0);
+    const tags = built.stdout.trim().split("\n").map((line) => line.replace(/: built with buildkit$/, ""));
+    expect(tags).toHaveLength(2);
+    expect((await readdir(oci)).sort()).toEqual(["orchestrator.tar", "trainer.orchestrator.tar"]);
+    for (const key of ["orchestrator", "trainer.orchestrator"]) {
+      const image = await unpackOci(path.join(oci, `${key}.tar`), path.join(scratch, `example-image-${key}`));
+      const app = (await fileTree(path.join(image.root, "app"))).map((e) => e.path);
+      // The sources, filtered by the example's .dockerignore (data/ stays out), and the generated files.
+      expect(app).toEqual(expect.arrayContaining(["run.py", "steps/train.py", "steps/load.py", ".dockerignore"]));
+      expect(app.filter((file) => file.startsWith("data"))).toEqual([]);
+      expect(image.config.Env).toEqual(expect.arrayContaining(["PYTHONUNBUFFERED=1", "MODEL_NAME=churn-classifier"]));
+      // The trainer step's own settings.
+      expect(image.config.Env.includes("TORCH_NUM_THREADS=2")).toBe(key === "trainer.orchestrator");
+      const calls = await readFile(path.join(image.root, "var/log/dockwright/calls"), "utf8");
+      expect(calls).toContain("apt-get install -y --no-install-recommends libgomp1");
+      expect(calls).toMatch(/-r \/app\/\.zenml_user_requirements/);
+      const requirements = await readdir(path.join(image.root, "var/log/dockwright/requirements"));
+      const user = requirements.find((file) => file.endsWith("zenml_user_requirements"))!;
+      expect(await readFile(path.join(image.root, "var/log/dockwright/requirements", user), "utf8")).toContain("pyarrow==15.0.2");
+    }
+  }, 600_000);
 
   it("exits 1 with the failing step's log and the daemon's error", async () => {
     const { config, root } = await copyFixture(path.join(fixturesDir, "commands", "failing"), "failing");

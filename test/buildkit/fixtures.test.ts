@@ -2,9 +2,11 @@
  * The end-to-end fixtures built on a real buildkitd through the native client and through
  * buildctl (each route on a daemon of its own, so neither reuses the other's cache): equal images
  * (config, every file's path, type, mode, owner, size, content or link target, and what the
- * stand-in installers recorded). Then a one-file source change: FileSync re-sends only that file
- * and only the sources step runs again. And build secrets: they reach the installers, never the
- * image, the progress or the plan; a missing one fails by name.
+ * stand-in installers recorded). Then cache reuse, read from the progress against the steps of
+ * llb.json: after a one-file source change FileSync re-sends only that file and only the sources
+ * step and what follows run, every earlier step CACHED; after a change of the user's requirements
+ * only that requirements layer and what follows run. And build secrets: they reach the installers,
+ * never the image, the progress or the plan; a missing one fails by name.
  */
 import { readFile, rm, writeFile, mkdtemp, readdir } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -79,15 +81,24 @@ describe.skipIf(lacks("buildkitd", "buildctl", "buildah", "registry", "runc"))("
     expect(syncs.find((e) => e.name === "generated")).toMatchObject({ files: 0, bytes: 0 });
     console.log(`re-sync after a one-file change: ${syncs.map((e) => `${e.name} ${e.files} file(s), ${e.bytes} bytes`).join("; ")}`);
 
-    const steps = events.filter((e) => e.type === "step" && e.state !== "started") as Extract<BuildEvent, { type: "step" }>[];
-    // Loading the sources, resolving the parent and exporting happen on every build; of the build
-    // steps, only the sources' copy ran, and what follows it (the permissions of the copied files).
-    const ran = steps.filter((s) => s.state === "done" && !/^(\[internal\]|FROM |exporting )/.test(s.name)).map((s) => s.name);
-    expect(ran[0]).toBe("COPY . /app/");
-    expect(ran.slice(1).filter((name) => /install|apt-get|requirements/.test(name))).toEqual([]);
-    expect(steps.filter((s) => s.state === "cached" && /RUN|install|apt/.test(s.name)).length).toBeGreaterThan(3);
+    // Every step before the sources' copy came from the cache; it and what follows it (the
+    // permissions of the copied files) ran.
+    const rerun = await expectRerunFrom(fixture, events, (op) => copySource(op) === "/");
+    expect(rerun[0]).toBe("COPY . /app/");
     const view = await viewOci(path.join(work, "again.tar"), path.join(work, "again"));
     expect(await readFile(path.join(view.root, "app/pipelines/train.py"), "utf8")).toBe(text);
+  }, 300_000);
+
+  it("after a change of the user's requirements, runs only that requirements layer and what follows", async () => {
+    const work = path.join(scratch, "requirements");
+    const changed = await registryFixture("every-requirements-source", work, parent, (config) => config.replace("requirements: [pandas,", "requirements: [pandas, polars,"));
+    const events: BuildEvent[] = [];
+    await buildNative(client, changed, path.join(work, "image.tar"), events);
+    const rerun = await expectRerunFrom(changed, events, (op) => copySource(op) === "/.zenml_user_requirements");
+    expect(rerun.slice(0, 2)).toEqual(["COPY .zenml_user_requirements /app/.zenml_user_requirements", expect.stringMatching(/^RUN .*install -r \/app\/\.zenml_user_requirements$/)]);
+    expect(rerun).toContain("COPY . /app/");
+    const view = await viewOci(path.join(work, "image.tar"), path.join(work, "image"));
+    expect(view.records["requirements/5-.zenml_user_requirements"]).toContain("polars");
   }, 300_000);
 
   it("serves build secrets to the installers only, and fails by name on a missing one", async () => {
@@ -113,6 +124,36 @@ describe.skipIf(lacks("buildkitd", "buildctl", "buildah", "registry", "runc"))("
     expect(await readdir(work)).not.toContain("missing.tar");
   }, 300_000);
 });
+
+type DumpOp = { Op: { inputs?: { digest: string }[]; Op: { file?: { actions: { Action: { copy?: { src: string } } }[] }; source?: { identifier: string } } | null }; Digest: string; OpMetadata: { description?: Record<string, string> } };
+
+/** The source path of a file op's copy, if it is one. */
+function copySource(op: DumpOp): string | undefined {
+  return op.Op.Op?.file?.actions[0]?.Action.copy?.src;
+}
+
+/**
+ * From the build's progress: every step of the fixture's definition (llb.json) before the first op
+ * that `first` picks, sources aside, was CACHED; that op and every op that depends on it ran
+ * (DONE). Returns the names of the ops that ran, in order.
+ */
+async function expectRerunFrom(fixture: Fixture, events: BuildEvent[], first: (op: DumpOp) => boolean): Promise<string[]> {
+  const ops = (JSON.parse(await readFile(path.join(fixture.folder, "llb.json"), "utf8")) as DumpOp[]).slice(0, -1);
+  const from = ops.findIndex(first);
+  expect(from).toBeGreaterThan(0);
+  const rerun = new Set([ops[from]!.Digest]);
+  for (const op of ops.slice(from + 1)) if (op.Op.inputs?.some((input) => rerun.has(input.digest))) rerun.add(op.Digest);
+  const state = new Map(events.flatMap((e) => (e.type === "step" && e.state !== "started" ? [[e.digest, e.state] as const] : [])));
+  const name = (op: DumpOp) => op.OpMetadata.description?.["llb.customname"] ?? op.Digest;
+  // Sources (the local folders synced again, the parent image resolved again) run on every build.
+  const source = (op: DumpOp) => op.Op.Op?.source !== undefined;
+  const earlier = ops.filter((op) => !rerun.has(op.Digest) && !source(op));
+  expect(earlier.length).toBeGreaterThan(3);
+  expect(earlier.filter((op) => state.get(op.Digest) !== "cached").map(name)).toEqual([]);
+  const ran = ops.filter((op) => rerun.has(op.Digest));
+  expect(ran.filter((op) => state.get(op.Digest) !== "done").map(name)).toEqual([]);
+  return ran.map(name);
+}
 
 /** The text of every regular file under `dir`. */
 async function filesUnder(dir: string): Promise<string[]> {

@@ -103,7 +103,7 @@ function checkLlb(image: ImagePlan): void {
           ...spec.cacheMounts
             .map((m) => ({ input: -1, dest: m.target, output: -1, mountType: 3, cacheOpt: { ID: m.id, ...(sharing[m.sharing] ? { sharing: sharing[m.sharing] } : {}) } }))
             .sort((a, b) => Buffer.compare(Buffer.from(a.dest), Buffer.from(b.dest))),
-          ...spec.secrets.map((s) => ({ input: -1, dest: s.target, output: 0, mountType: 1, secretOpt: { ID: s.id, mode: 0o400 } })),
+          ...spec.secrets.map((s) => ({ input: 0, dest: s.target, output: 0, mountType: 1, secretOpt: { ID: s.id, mode: 0o400 } })),
         ]);
         break;
       }

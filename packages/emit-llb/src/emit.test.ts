@@ -268,7 +268,8 @@ describe("lowering", () => {
 
   test("secrets are mounted after the cache mounts, in order, as the Go client's AddSecret writes them", () => {
     const [installUv, installUser] = execs("secrets");
-    const secret = (id: string, dest: string) => ({ input: -1, dest, output: 0, mountType: 1, secretOpt: { ID: id, mode: 0o400 } });
+    // As v0.11.6's Go client: no input set (0), where v0.16+ writes -1.
+    const secret = (id: string, dest: string) => ({ input: 0, dest, output: 0, mountType: 1, secretOpt: { ID: id, mode: 0o400 } });
     expect(installUv.mounts).toEqual([
       { input: 0, dest: "/", output: 0 },
       { input: -1, dest: "/root/.cache/pip", output: -1, mountType: 3, cacheOpt: { ID: "pip-cache" } },

@@ -229,11 +229,12 @@ function run(ctx: Context, state: State, layer: Extract<Layer, { kind: "apt" | "
     mountType: mountType.cache,
     cacheOpt: { ID: m.id, sharing: cacheSharing[m.sharing] },
   }));
-  // As the Go client's AddSecret writes them since v0.16: no input, output unset, a file of mode
-  // 0400 owned by root, required (not `optional`). v0.11 to v0.15 left the input unset (0), which
-  // fails on scratch ("missing input 0"); every version reads -1 as no input.
+  // As BuildKit v0.11.6's Go client (the daemon in CI) writes AddSecret: input and output unset
+  // (0; the daemon never reads a secret mount's input), a file of mode 0400 owned by root, required
+  // (not `optional`), so every op digest equals that client's. v0.16 and later write input -1
+  // instead: other digests, same build. On scratch input 0 names nothing, so there it is -1.
   const secrets: Mount[] = spec.secrets.map((s) => ({
-    input: -1,
+    ...(state.root ? {} : { input: -1 }),
     dest: s.target,
     mountType: mountType.secret,
     secretOpt: { ID: s.id, uid: 0, gid: 0, mode: 0o400 },

@@ -4,8 +4,8 @@ import { mkdir, mkdtemp, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { formatDiagnostic, hasErrors, type BuildPlan, type ImagePlan } from "@dockwright/core";
 import { stageContext } from "@dockwright/context";
-import { buildCommand } from "../../../packages/cli/src/commands/build.ts";
 import type { Io } from "../../../packages/cli/src/io.ts";
+import { main } from "../../../packages/cli/src/main.ts";
 import { writePlan } from "../../../packages/cli/src/output.ts";
 import { compileConfig } from "../../../packages/cli/src/pipeline.ts";
 import { basePath } from "./base-image.ts";
@@ -60,12 +60,12 @@ export async function neutralIgnoreFile(scratch: string): Promise<string> {
   return file;
 }
 
-/** Runs `dockwright build` in-process; its exit code and what it printed. */
+/** Runs `dockwright build ARGS` in-process, through the command line's dispatcher; its exit code and what it printed. */
 export async function dockwrightBuild(args: string[], env: Env, cwd: string): Promise<{ code: number; stdout: string; stderr: string }> {
   let stdout = "";
   let stderr = "";
   const io: Io = { cwd, env, stdout: (text) => (stdout += text), stderr: (text) => (stderr += text), stderrIsTTY: false };
-  const code = await buildCommand(args, io);
+  const code = await main(["build", ...args], io);
   return { code, stdout, stderr };
 }
 

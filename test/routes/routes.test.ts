@@ -51,19 +51,9 @@ const artefacts: Artefact[] = [
       (d.kind === "record" && d.file === "calls" && d.got?.replaceAll(" --no-cache-dir", "") === d.want) ||
       (d.kind === "file" && d.path === "var/lib/apt/lists" && d.want === undefined && d.got?.type === "dir"),
   },
-  // Pending: the `ship` branch's parent config in LLB (#16, registry issue) gives llb.pb the parent's config.
-  {
-    routes: ["buildkit"],
-    what: "PENDING (ship branch: parent config in LLB): the parent's PATH and Cmd missing, BuildKit's default PATH instead",
-    why: "image-config.json does not carry the parent image's config yet",
-    matches: (d) =>
-      d.kind === "config" &&
-      ((d.field === "Cmd" && d.got === null) ||
-        (d.field === "Env" && JSON.stringify(withoutPath(d.want)) === JSON.stringify(withoutPath(d.got)))),
-  },
 ];
 
-/** Routes that refuse a fixture by design (or, PENDING, until another branch is merged), with why. */
+/** Routes that refuse a fixture by design, with why. */
 type Refusal = { route: RouteName; fixture: string; code: number; says: RegExp; what: string; why: string };
 const refusals: Refusal[] = [
   {
@@ -74,16 +64,7 @@ const refusals: Refusal[] = [
     route: "docker-legacy", fixture: "sources-dockerignore", code: 2, says: /error INVALID_DOCKERIGNORE at \.dockerignore/,
     what: "the legacy builder refuses a .dockerignore that excludes staged files", why: "it applies .dockerignore to the staged context again",
   },
-  {
-    route: "buildkit", fixture: "dockerfile-parent", code: 1, says: /dockerfile-parent-orchestrator-intermediate-build/,
-    what: "PENDING (ship branch: parent-of-plan images): BuildKit pulls the parent that the plan builds from Docker Hub",
-    why: "the image built from the user's Dockerfile is not handed to the next build yet",
-  },
 ];
-
-function withoutPath(env: unknown): unknown {
-  return Array.isArray(env) ? env.filter((entry) => !String(entry).startsWith("PATH=")) : env;
-}
 
 /**
  * Empty directories in the context snapshot (#16) are the `perf` branch's (a `dir` ContextEntry in

@@ -44,6 +44,20 @@ describe("hashContext", () => {
     expect(result.digest).toMatch(/^sha256:[0-9a-f]{64}$/);
   });
 
+  test("folders are entries without contents; an empty one, or a folder's mode, changes the digest", async () => {
+    const spec = { files: { "a/b.txt": "one" } };
+    const first = await snapshot(makeTree(spec));
+    expect(first.entries).toEqual([
+      { path: "a", type: "dir", size: 0, mode: 0o755 },
+      { path: "a/b.txt", type: "file", size: 3, mode: 0o644, sha256: sha("one") },
+    ]);
+    expect((await snapshot(makeTree({ ...spec, dirs: ["data"] }))).digest).not.toBe(first.digest);
+    const chmodded = makeTree(spec);
+    fs.chmodSync(path.join(chmodded, "a"), 0o700);
+    expect((await snapshot(chmodded)).digest).not.toBe(first.digest);
+    expect((await snapshot(makeTree(spec))).digest).toBe(first.digest);
+  });
+
   test("the digest ignores times and location, and follows contents, modes and link targets", async () => {
     const spec = { files: { "a.txt": "one", "b/c.txt": "two" }, symlinks: { l: "a.txt" } };
     const first = await snapshot(makeTree(spec));

@@ -36,7 +36,7 @@ export async function hashContext(walk: ContextWalk, options: HashOptions = {}):
   const entries: ContextEntry[] = [];
   let totalSize = 0;
   for (const entry of walk.entries) {
-    const hashed = entry.type === "file" ? hashEntry(walk.root, entry, buffer, cache, racyAfter) : linkEntry(entry);
+    const hashed = entry.type === "file" ? hashEntry(walk.root, entry, buffer, cache, racyAfter) : otherEntry(entry);
     if (!hashed) continue; // vanished since the walk, as BuildKit skips it
     entries.push(hashed);
     totalSize += hashed.size;
@@ -44,7 +44,7 @@ export async function hashContext(walk: ContextWalk, options: HashOptions = {}):
     if (paused) await paused;
   }
   if (cache) {
-    const kept = new Set(walk.entries.map((e) => e.path));
+    const kept = new Set(walk.entries.flatMap((e) => (e.type === "file" ? [e.path] : [])));
     for (const key of cache.keys()) if (!kept.has(key)) cache.delete(key);
   }
   return { entries, digest: snapshotDigest(entries), totalSize };
@@ -55,8 +55,8 @@ function fileEntry({ path, mode }: WalkEntry, size: number, sha256: string): Con
   return { path, type: "file", size, mode, sha256 };
 }
 
-function linkEntry({ path, mode, target }: WalkEntry): ContextEntry {
-  return { path, type: "symlink", size: 0, mode, target: target ?? "" };
+function otherEntry({ path, type, mode, target }: WalkEntry): ContextEntry {
+  return type === "symlink" ? { path, type, size: 0, mode, target: target ?? "" } : { path, type, size: 0, mode };
 }
 
 function hashEntry(root: string, entry: WalkEntry, buffer: Buffer, cache: StatCache | undefined, racyAfter: number): ContextEntry | undefined {
@@ -105,7 +105,7 @@ function unreadableFile(rel: string, code: string): DiagnosticError {
 
 /**
  * `sha256:<hex>` over the sorted entries: path, type, mode, size and content hash or link target
- * of each, every field ended by a NUL (which no path or link target can hold, so the encoding is
+ * of each (a folder has neither), every field ended by a NUL (which no path or link target can hold, so the encoding is
  * unambiguous). Nothing machine-specific (times, inodes, owners) goes in.
  */
 export function snapshotDigest(entries: readonly ContextEntry[]): string {

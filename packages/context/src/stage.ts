@@ -8,8 +8,9 @@ import { contextFiles } from "./files.js";
 
 /**
  * Copies the snapshot's files from `root` and writes the generated files into `dest`, which must
- * be empty or absent (stale files would join the context). Modes are kept, links recreated as
- * links, files cloned where the file system can. A builder reading `dest` applies a staged
+ * be empty or absent (stale files would join the context). Modes are kept, folders of the snapshot
+ * made (empty ones too) with their modes, other folders 0755 whatever the umask, links recreated
+ * as links, files cloned where the file system can. A builder reading `dest` applies a staged
  * `.dockerignore` once more: that keeps every source file, but would drop a generated file the
  * patterns exclude, so give the builder its own ignore file (e.g. `<Dockerfile>.dockerignore`).
  */
@@ -24,14 +25,21 @@ export async function stageContext(
   if ((await readdir(dest)).length > 0) {
     throw new DiagnosticError([error(codes.INVALID_PATH, dest, `the staging folder ${JSON.stringify(dest)} is not empty; stale files would join the build context. Name an empty or new folder.`)]);
   }
-  const made = new Set<string>();
+  // Folder modes are set last, deepest first: a read-only folder must not stop what goes inside.
+  const folders = new Map<string, number>();
+  const folder = async (dir: string, mode: number) => {
+    if (folders.has(dir)) return;
+    await mkdir(dir, { recursive: true });
+    for (let up = dir; up !== dest && !folders.has(up); up = path.dirname(up)) folders.set(up, 0o755);
+    folders.set(dir, mode);
+  };
   for (const file of files) {
     const target = path.join(dest, file.path);
-    const dir = path.dirname(target);
-    if (!made.has(dir)) {
-      await mkdir(dir, { recursive: true });
-      made.add(dir);
+    if ("source" in file && file.source.type === "dir") {
+      await folder(target, file.source.mode);
+      continue;
     }
+    await folder(path.dirname(target), 0o755);
     if ("contents" in file) {
       await writeFile(target, file.contents);
       await chmod(target, 0o644);
@@ -42,4 +50,6 @@ export async function stageContext(
       await chmod(target, file.source.mode); // the umask must not change what the image gets
     }
   }
+  // Longest first: a folder below another is always the longer path.
+  for (const [dir, mode] of [...folders].sort(([a], [b]) => b.length - a.length)) if (dir !== dest) await chmod(dir, mode);
 }

@@ -7,7 +7,7 @@ import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promi
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { codes, DiagnosticError, error, formatDiagnostic, hasErrors, shellQuote, type Diagnostic, type ImagePlan, type ParentImage } from "@dockwright/core";
-import { createMatcher, loadDockerignore, parseDockerignore, stageContext, walkContext } from "@dockwright/context";
+import { createMatcher, listContext, loadDockerignore, parseDockerignore, stageContext, walkContext } from "@dockwright/context";
 import { frontendArgs } from "@dockwright/emit-llb";
 import { invalidInput, parseFlags } from "../args.js";
 import { findRoot } from "../context.js";
@@ -245,7 +245,7 @@ async function legacyIgnoreProblem(context: string): Promise<Diagnostic | undefi
     return undefined;
   }
   const matcher = createMatcher(parseDockerignore(text));
-  const dropped = (await walkContext(context)).entries.map((e) => e.path).filter((file) => matcher.excludes(file));
+  const dropped = (await listContext(context)).entries.flatMap((e) => (e.type !== "dir" && matcher.excludes(e.path) ? [e.path] : []));
   if (dropped.length === 0) return undefined;
   return error(codes.INVALID_DOCKERIGNORE, ".dockerignore",
     `Docker's legacy builder would apply .dockerignore to the staged context again and drop ${dropped.slice(0, 3).map((f) => JSON.stringify(f)).join(", ")}${dropped.length > 3 ? ", ..." : ""}. ` +

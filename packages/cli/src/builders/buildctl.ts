@@ -31,6 +31,8 @@ export type BuildctlBuild = {
   secrets?: readonly BuildSecret[];
   /** buildkitd address (`buildctl --addr`); default: buildctl's own ($BUILDKIT_HOST, else its socket). */
   addr?: string;
+  /** `buildctl build --no-cache`: no cached result is used. */
+  noCache?: boolean;
 };
 
 /** The arguments of `buildctl`, for a definition that names `localNames` and an image config (JSON text). */
@@ -49,6 +51,7 @@ export function buildctlArgs(build: BuildctlBuild, localNames: readonly string[]
     "build",
     ...locals.flat(),
     ...(build.secrets ?? []).flatMap(secretArgs),
+    ...(build.noCache ? ["--no-cache"] : []),
     "--output", [...output, config].map(csvField).join(","),
   ];
 }

@@ -42,6 +42,9 @@ Options:
   --addr ADDR            buildkitd address for buildctl (default: buildctl's own)
   --oci DIR              with buildctl: write OCI tarballs DIR/<image>.tar instead of
                          images in BuildKit's store
+  --no-cache             build every image and every layer again: no image of the build
+                         index is reused, and the builder's layer cache is not used
+                         (build.sh --no-cache, docker and buildctl build --no-cache)
   --pipeline NAME, --python X.Y, --platform P, --zenml-version V   as for compile
   -h, --help             this help
 
@@ -57,7 +60,7 @@ const builders = ["buildah", "docker", "buildctl"] as const;
 type Builder = (typeof builders)[number];
 
 /** What runs the build of one image. */
-type Tool = { builder: Builder; bin: string; mode: "buildkit" | "plain"; network?: string; addr?: string; oci?: string };
+type Tool = { builder: Builder; bin: string; mode: "buildkit" | "plain"; noCache: boolean; network?: string; addr?: string; oci?: string };
 
 /** The backend whose files each builder reads. */
 const backendOf: Record<Builder, string> = { buildah: "buildah", docker: "dockerfile", buildctl: "llb" };
@@ -73,6 +76,7 @@ export const buildCommand: Command = async (args, io) => {
     buildctl: { type: "string" },
     addr: { type: "string" },
     oci: { type: "string" },
+    "no-cache": { type: "boolean" },
   }, help, io);
   if (typeof parsed === "number") return parsed;
   const { values, positionals } = parsed;
@@ -85,7 +89,7 @@ export const buildCommand: Command = async (args, io) => {
   if (mode !== "buildkit" && mode !== "plain") return invalidInput(io, `--mode ${JSON.stringify(mode)} is not a Dockerfile mode; use buildkit or plain.`);
   const bin = values[builder] ?? io.env[builder.toUpperCase()] ?? builder;
   const tool: Tool = {
-    builder, bin, mode,
+    builder, bin, mode, noCache: values["no-cache"] === true,
     ...(values.network !== undefined ? { network: values.network } : {}),
     ...(values.addr !== undefined ? { addr: values.addr } : {}),
     ...(values.oci !== undefined ? { oci: path.resolve(io.cwd, values.oci) } : {}),
@@ -113,7 +117,7 @@ export const buildCommand: Command = async (args, io) => {
       io.stdout(`${image.tag}: used as is (skip_build)\n`);
       continue;
     }
-    if (isReusable(image, built)) {
+    if (!tool.noCache && isReusable(image, built)) {
       io.stdout(`${image.tag}: reused, built before with checksum ${image.checksum}\n`);
       continue;
     }
@@ -182,7 +186,7 @@ async function buildImage(tool: Tool, image: ImagePlan, { folder, staging, conte
       env["PATH"] = `${shim}${path.delimiter}${env["PATH"] ?? ""}`;
     }
     // From the source root, where the script finds the files of build secrets.
-    return run("bash", [path.join(folder, "build.sh"), context, image.tag], env, io, root);
+    return run("bash", [path.join(folder, "build.sh"), ...(tool.noCache ? ["--no-cache"] : []), context, image.tag], env, io, root);
   }
 
   // The Dockerfile goes beside its own ignore file: the context is already filtered, and BuildKit
@@ -204,6 +208,7 @@ async function buildImage(tool: Tool, image: ImagePlan, { folder, staging, conte
     "build",
     "--file", path.join(dockerfileDir, "Dockerfile"),
     "--tag", image.tag,
+    ...(tool.noCache ? ["--no-cache"] : []),
     ...(tool.network !== undefined ? ["--network", tool.network] : []),
     ...secrets,
     ...options,
@@ -221,13 +226,14 @@ async function buildctl(tool: Tool, image: ImagePlan, { folder, context, root }:
     const dockerfile = path.dirname(path.resolve(root, image.parent.path));
     const csv = output.type === "oci" ? `type=oci,dest=${output.dest}` : `type=image,name=${output.name}`;
     const args = frontendArgs(image, image.parent, { context, dockerfile }, csv);
-    return run(tool.bin, [...(tool.addr !== undefined ? ["--addr", tool.addr] : []), ...args], io.env, io, root);
+    return run(tool.bin, [...(tool.addr !== undefined ? ["--addr", tool.addr] : []), ...args, ...(tool.noCache ? ["--no-cache"] : [])], io.env, io, root);
   }
   return buildWithBuildctl(tool.bin, {
     folder,
     locals: { context, generated: folder },
     output,
     secrets: image.secrets,
+    noCache: tool.noCache,
     ...(tool.addr !== undefined ? { addr: tool.addr } : {}),
   }, { ...io, cwd: root });
 }

@@ -62,11 +62,15 @@ function sizeWarnings(entries: readonly Entry[], totalSize: number, options: War
   return found;
 }
 
+/** Every name a secret rule can match matches this; most names do not, and skip the rules. */
+const mayHoldSecret = /^(\.env|id_)|\.(pem|key|p12|pfx|json)$|^(credentials|config|[._]netrc|\.pypirc)$/i;
+
 function secretWarnings(entries: readonly Entry[]): Diagnostic[] {
   const found: Diagnostic[] = [];
   for (const entry of entries) {
     if (entry.type !== "file") continue; // a link sends its target's name, not its contents
     const name = entry.path.slice(entry.path.lastIndexOf("/") + 1);
+    if (!mayHoldSecret.test(name)) continue;
     const rule = secretRules.find((r) => r.test(entry.path, name));
     if (rule) {
       found.push(

@@ -24,6 +24,12 @@ export class Writer {
 
   /** Any integer; negatives become 10-byte two's-complement varints, as Go writes int32 and int64. */
   varint(value: number | bigint): this {
+    if (typeof value === "number" && value >= 0 && value < 0x80) {
+      // Tags, lengths and flags: nearly every varint is one byte.
+      this.reserve(1);
+      this.buf[this.pos++] = value;
+      return this;
+    }
     let lo: number;
     let hi: number;
     if (typeof value === "number" && Number.isSafeInteger(value)) {

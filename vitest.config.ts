@@ -14,6 +14,8 @@ export default defineConfig({
       "@dockwright/emit-dockerfile": src("packages/emit-dockerfile"),
       "@dockwright/emit-buildah": src("packages/emit-buildah"),
       "@dockwright/emit-llb": src("packages/emit-llb"),
+      "@dockwright/registry": src("packages/registry"),
+      "@dockwright/buildkit": src("packages/buildkit"),
       "@dockwright/plugin-zenml": src("plugins/zenml"),
       "@dockwright/plugin-local-env": src("plugins/local-env"),
       "@dockwright/plugin-git": src("plugins/git"),

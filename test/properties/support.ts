@@ -1,5 +1,5 @@
 /** Shared by the property tests: how many runs, compiling a generated case, what the IR implies. */
-import { commandsFor, Compiler, formatDiagnostic, hasErrors, type BuildPlan, type Diagnostic, type ImagePlan, type Layer, type RunSpec } from "@dockwright/core";
+import { commandsFor, Compiler, formatDiagnostic, hasErrors, type BuildPlan, type Diagnostic, type EnvValue, type ImagePlan, type Layer, type RunSpec } from "@dockwright/core";
 import { zenml } from "@dockwright/plugin-zenml";
 import fc from "fast-check";
 import { expect } from "vitest";
@@ -58,15 +58,15 @@ function checkDiagnostics(diagnostics: Diagnostic[]): void {
   }
 }
 
-/** The images a backend prints itself (not used as is, not a user Dockerfile built as is). */
+/** The images a backend prints itself (not used or retagged as is, not a user Dockerfile built as is). */
 export function builtImages(plan: BuildPlan): ImagePlan[] {
-  return plan.images.filter((image) => !image.skipBuild && image.parent.kind !== "dockerfile");
+  return plan.images.filter((image) => image.mode === "build" && image.parent.kind !== "dockerfile");
 }
 
-export type CommandLayer = Extract<Layer, { kind: "apt" | "installer" | "requirements" | "run" }>;
+export type CommandLayer = Extract<Layer, { kind: "apt" | "installer" | "requirements" | "permissions" | "run" }>;
 
 export function isCommand(layer: Layer): layer is CommandLayer {
-  return layer.kind === "apt" || layer.kind === "installer" || layer.kind === "requirements" || layer.kind === "run";
+  return layer.kind === "apt" || layer.kind === "installer" || layer.kind === "requirements" || layer.kind === "permissions" || layer.kind === "run";
 }
 
 /** The commands of an image's layers, in order, as every backend must run them. */
@@ -88,4 +88,9 @@ export class Tally {
     const total = this.compiled + this.rejected;
     expect(this.compiled, `only ${this.compiled} of ${total} cases compiled`).toBeGreaterThanOrEqual(total / 4);
   }
+}
+
+/** An environment value as the Dockerfile's ENV writes it, unescaped: text as is, variables as `${NAME}`. */
+export function envText(value: EnvValue): string {
+  return value.map((part) => (typeof part === "string" ? part : `\${${part.variable}${part.modifier ?? ""}${part.word ? envText(part.word) : ""}}`)).join("");
 }

@@ -10,11 +10,12 @@ export function imagePlan(layers: Layer[], extra: Partial<ImagePlan> = {}): Imag
     parent: { kind: "image", ref: "python:3.11-slim" },
     layers: [{ kind: "workdir", path: "/app" }, ...layers],
     config: { labels: [] },
-    context: { generated: [{ path: ".zenml_user_requirements", contents: "numpy\n" }], dockerignore: [] },
+    context: { generated: [{ path: ".zenml_user_requirements", contents: "numpy\n" }], dockerignore: [], writable: false },
     platform: { os: "linux", architecture: "amd64" },
     sources: { mode: "include" },
-    skipBuild: false,
+    mode: "build",
     secrets: [],
+    buildOptions: { buildArgs: [], labels: [], cacheFrom: [], extraHosts: [], other: {} },
     reuse: true,
     ...extra,
   };
@@ -24,7 +25,7 @@ export function imagePlan(layers: Layer[], extra: Partial<ImagePlan> = {}): Imag
 export function expectedKeywords(image: ImagePlan): string[] {
   const perLayer: Record<Layer["kind"], string[]> = {
     workdir: ["WORKDIR"], env: ["ENV"], apt: ["RUN"], installer: ["RUN"], requirements: ["COPY", "RUN"],
-    sources: ["COPY"], run: ["RUN"], user: ["USER"],
+    sources: ["COPY"], permissions: ["RUN"], run: ["RUN"], user: ["USER"],
   };
   return [
     "FROM",

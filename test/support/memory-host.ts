@@ -1,11 +1,14 @@
-/** An in-memory CompileHost for tests: files by relative path, a fixed context. */
+/** An in-memory CompileHost for tests: files by path relative to the root, a fixed context. */
 import { sha256, type CompileHost, type ContextEntry, type ContextSnapshot } from "@dockwright/core";
 
 export function memoryHost(files: Record<string, string> = {}, root = "/src"): CompileHost {
+  const relative = (path: string) => (path.startsWith(`${root}/`) ? path.slice(root.length + 1) : path.replace(/^\.\//, ""));
   return {
     root,
+    base: root,
+    resolve: (path) => (path.startsWith("/") ? path : `${root}/${relative(path)}`),
     async readFile(path) {
-      return files[path.replace(/^\.\//, "")];
+      return files[relative(path)];
     },
     async context() {
       const entries: ContextEntry[] = Object.keys(files)

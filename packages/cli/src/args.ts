@@ -6,17 +6,22 @@ type Options = NonNullable<ParseArgsConfig["options"]>;
 
 export type Parsed<O extends Options> = { values: { [K in keyof O]?: O[K]["type"] extends "boolean" ? boolean : string }; positionals: string[] };
 
-/** Parses flags; prints help or a usage error and returns an exit code instead when it should stop. */
+/**
+ * Parses flags; prints help or a usage error and returns an exit code instead when it should stop.
+ * `usageError` reports the error instead (the `--json` event stream).
+ */
 export function parseFlags<O extends Options>(
   args: string[],
   options: O,
   help: string,
   io: Io,
+  usageError?: (message: string) => number,
 ): Parsed<O> | number {
   let parsed;
   try {
     parsed = parseArgs({ args, options: { ...options, help: { type: "boolean", short: "h" } }, allowPositionals: true, strict: true });
   } catch (e) {
+    if (usageError) return usageError((e as Error).message);
     io.stderr(`dockwright: ${(e as Error).message}\n\n${help}`);
     return exitCodes.invalidInput;
   }

@@ -1,10 +1,44 @@
 /**
  * Reading a run configuration file (YAML, or JSON, which is YAML) within bounds: its size, its
  * nesting and its aliases are limited, so a hostile file fails with a message instead of
- * exhausting memory, the stack or the CPU.
+ * exhausting memory, the stack or the CPU. Scalars resolve as PyYAML's SafeLoader (ZenML's)
+ * resolves them: YAML 1.1 booleans and octals, floats only with a dot, dates as text.
  */
 import { readFile, stat } from "node:fs/promises";
-import { isMap, isPair, isScalar, isSeq, parseDocument, type Node } from "yaml";
+import { PythonFloat } from "@dockwright/core";
+import { isMap, isPair, isScalar, isSeq, parseDocument, type Node, type ScalarTag, type Tags } from "yaml";
+
+/** PyYAML's implicit float: a dot is required (`1e3` is a string), `.inf` and `.nan`, base 60. */
+const pyyamlFloat: ScalarTag = {
+  tag: "tag:yaml.org,2002:float",
+  default: true,
+  identify: (value) => value instanceof PythonFloat,
+  test: /^(?:[-+]?(?:[0-9][0-9_]*)\.[0-9_]*(?:[eE][-+][0-9]+)?|\.[0-9][0-9_]*(?:[eE][-+][0-9]+)?|[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+\.[0-9_]*|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$/,
+  resolve(text) {
+    const clean = text.replaceAll("_", "").toLowerCase();
+    if (clean.endsWith("inf")) return clean.startsWith("-") ? -Infinity : Infinity;
+    if (clean === ".nan") return NaN;
+    const value = clean.includes(":")
+      ? clean.split(":").reduce((sum, part) => sum * 60 + Math.abs(Number(part)), 0) * (clean.startsWith("-") ? -1 : 1)
+      : Number(clean);
+    // `1.0` stays a float, as Python prints it.
+    return Number.isInteger(value) ? new PythonFloat(value) : value;
+  },
+};
+
+/** PyYAML's implicit bool: these words only (not `y` or `n`). */
+const pyyamlBool: ScalarTag = {
+  tag: "tag:yaml.org,2002:bool",
+  default: true,
+  identify: (value) => typeof value === "boolean",
+  test: /^(?:yes|Yes|YES|no|No|NO|true|True|TRUE|false|False|FALSE|on|On|ON|off|Off|OFF)$/,
+  resolve: (text) => /^(?:yes|true|on)$/i.test(text),
+};
+
+function pyyamlTags(tags: Tags): Tags {
+  const replaced = new Set(["tag:yaml.org,2002:float", "tag:yaml.org,2002:bool", "tag:yaml.org,2002:timestamp"]);
+  return [pyyamlBool, pyyamlFloat, ...tags.filter((t) => typeof t === "string" || !replaced.has(t.tag))];
+}
 
 /** A run configuration is a few kilobytes; 100,000 environment variables are under 3 MiB. */
 export const maxConfigBytes: number = 16 * 1024 * 1024;
@@ -29,7 +63,7 @@ export async function loadConfig(file: string): Promise<{ value: unknown } | { m
   try {
     // Keys are checked for uniqueness below: the parser's own check compares each key of a map
     // with every other one, which takes minutes for 100,000 environment variables.
-    const document = parseDocument(text, { uniqueKeys: false, prettyErrors: true });
+    const document = parseDocument(text, { uniqueKeys: false, prettyErrors: true, version: "1.1", customTags: pyyamlTags });
     const problem = document.errors[0] ? reason(document.errors[0]) : checkNodes(document.contents, text);
     if (problem) return invalid(problem);
     return { value: document.toJS({ maxAliasCount }) ?? {} };

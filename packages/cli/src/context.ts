@@ -10,6 +10,7 @@ import {
   loadStatCache,
   saveStatCache,
   walkContext,
+  type Progress,
 } from "@dockwright/context";
 
 /** The nearest folder at or above `start` holding `.zen`, else `start` itself. */
@@ -33,16 +34,18 @@ export type SnapshotRequest = {
   out: string;
   /** Absolute path of an explicit .dockerignore. */
   dockerignore?: string;
+  onProgress?: (progress: Progress) => void;
 };
 
 export async function snapshotContext(request: SnapshotRequest): Promise<{ patterns: string[]; snapshot: ContextSnapshot; diagnostics: Diagnostic[] }> {
   const { file, patterns } = await loadDockerignore(request.root, request.dockerignore);
   const outInRoot = inside(request.root, request.out);
   const ownOutput = outInRoot === undefined ? [] : [escapePattern(outInRoot)];
-  const walk = await walkContext(request.root, { patterns: [...patterns, ...ownOutput] });
+  const { onProgress } = request;
+  const walk = await walkContext(request.root, { patterns: [...patterns, ...ownOutput], onProgress });
   const cacheFile = path.join(cacheFolder(request.out), "stat-cache.json");
   const cache = await loadStatCache(cacheFile);
-  const snapshot = await hashContext(walk, { cache });
+  const snapshot = await hashContext(walk, { cache, onProgress });
   await saveStatCache(cacheFile, cache);
   return { patterns, snapshot, diagnostics: contextWarnings({ ...snapshot, special: walk.special }, { dockerignore: file }) };
 }

@@ -1,10 +1,12 @@
 /**
- * The file system side of a compile: reads files named by settings (never outside the source
- * root), computes build contexts and writes the code archive. Core asks; this answers.
+ * The file system side of a compile: reads files named by settings (absolute, or relative to
+ * `base`, the configuration file's folder, as ZenML reads them relative to its working
+ * directory), computes build contexts and writes the code archive. Core asks; this answers.
  */
-import { mkdir, readFile, realpath, stat } from "node:fs/promises";
+import { copyFile, mkdir, readFile, realpath, rename, stat } from "node:fs/promises";
 import path from "node:path";
-import { writeCodeArchive } from "@dockwright/context";
+import { pathToFileURL } from "node:url";
+import { writeCodeArchive, type Progress } from "@dockwright/context";
 import { codes, DiagnosticError, error, type CompileHost } from "@dockwright/core";
 import { snapshotContext } from "./context.js";
 import { inside } from "./paths.js";
@@ -12,39 +14,38 @@ import { inside } from "./paths.js";
 export type HostOptions = {
   /** Absolute source root. */
   root: string;
+  /** Absolute folder relative settings paths start at (default: the source root). */
+  base?: string;
   /** Absolute output folder; excluded from the context when it lies inside the root. */
   out: string;
+  /** Called about every 50 ms during a long walk of the build context. */
+  onProgress?: (progress: Progress) => void;
+  /** Absolute folder the code archive is uploaded to (a mounted artifact store, a synced folder). */
+  codeUpload?: string;
 };
 
-export async function nodeHost({ root, out }: HostOptions): Promise<CompileHost> {
+export async function nodeHost({ root, base = root, out, onProgress, codeUpload }: HostOptions): Promise<CompileHost> {
   const realRoot = await realpath(root);
   const contexts = new Map<string, ReturnType<CompileHost["context"]>>();
   let archive: ReturnType<NonNullable<CompileHost["codeArchive"]>> | undefined;
 
-  /** The real path of a file a setting names, when it is inside the root. */
-  async function resolveInside(file: string, settingPath: string): Promise<string | undefined> {
-    const absolute = path.resolve(root, file);
-    let real: string;
+  /** The real path of a file a setting names, when it exists. */
+  async function resolveReal(file: string): Promise<string | undefined> {
     try {
-      real = await realpath(absolute);
+      return await realpath(path.resolve(base, file));
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === "ENOENT") return undefined;
       throw e;
     }
-    if (inside(realRoot, real) === undefined) {
-      throw new DiagnosticError([
-        error(codes.INVALID_PATH, settingPath,
-          `${JSON.stringify(file)} resolves to ${JSON.stringify(real)}, outside the source root ${JSON.stringify(realRoot)}; ` +
-            "nothing outside the source root is read into an image. Move the file into the source root."),
-      ]);
-    }
-    return real;
   }
 
   return {
     root: realRoot,
+    base,
+    resolve: (file) => path.resolve(base, file),
     async readFile(file, settingPath) {
-      const real = await resolveInside(file, settingPath);
+      // Settings may name files anywhere, as in ZenML; what they hold becomes a generated file.
+      const real = await resolveReal(file);
       if (real === undefined) return undefined;
       if (!(await stat(real)).isFile()) {
         throw new DiagnosticError([error(codes.INVALID_PATH, settingPath, `${JSON.stringify(file)} is not a regular file. Name a file.`)]);
@@ -52,7 +53,7 @@ export async function nodeHost({ root, out }: HostOptions): Promise<CompileHost>
       return readFile(real, "utf8");
     },
     async folder(dir, settingPath) {
-      const real = await resolveInside(dir, settingPath);
+      const real = await resolveReal(dir);
       if (real === undefined) return false;
       if (!(await stat(real)).isDirectory()) {
         throw new DiagnosticError([error(codes.INVALID_PATH, settingPath, `${JSON.stringify(dir)} is not a folder. Name a folder of the source root.`)]);
@@ -65,13 +66,13 @@ export async function nodeHost({ root, out }: HostOptions): Promise<CompileHost>
       let pending = contexts.get(key);
       if (!pending) {
         pending = (async () => {
-          const explicit = dockerignore === undefined ? undefined : await resolveInside(dockerignore, settingPath);
+          const explicit = dockerignore === undefined ? undefined : await resolveReal(dockerignore);
           if (dockerignore !== undefined && explicit === undefined) {
             throw new DiagnosticError([
-              error(codes.FILE_NOT_FOUND, settingPath, `the .dockerignore file ${JSON.stringify(dockerignore)} does not exist in the source root. Fix the path.`),
+              error(codes.FILE_NOT_FOUND, settingPath, `the .dockerignore file ${JSON.stringify(path.resolve(base, dockerignore))} does not exist. Fix the path (relative paths start at ${JSON.stringify(base)}).`),
             ]);
           }
-          return snapshotContext({ root: realRoot, out, ...(explicit ? { dockerignore: explicit } : {}) });
+          return snapshotContext({ root: realRoot, out, onProgress, ...(explicit ? { dockerignore: explicit } : {}) });
         })();
         contexts.set(key, pending);
       }
@@ -87,5 +88,22 @@ export async function nodeHost({ root, out }: HostOptions): Promise<CompileHost>
       })();
       return archive;
     },
+    ...(codeUpload !== undefined ? { uploadCode: (packed: { path: string }) => uploadCode(path.join(out, packed.path), codeUpload) } : {}),
   };
+}
+
+/**
+ * Copies the archive into `folder` under its own name, which holds its digest: an archive
+ * already there is the same code and stays. Written beside its final name, then renamed, so a
+ * run never downloads half an archive.
+ */
+async function uploadCode(file: string, folder: string): Promise<{ location: string }> {
+  const dest = path.join(folder, path.basename(file));
+  if (!(await stat(dest).catch(() => undefined))?.isFile()) {
+    await mkdir(folder, { recursive: true });
+    const partial = `${dest}.${process.pid}.partial`;
+    await copyFile(file, partial);
+    await rename(partial, dest);
+  }
+  return { location: pathToFileURL(dest).href };
 }

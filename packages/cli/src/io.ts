@@ -6,6 +6,11 @@ export type Io = {
   stderr: (text: string) => void;
   /** Standard error is a terminal: progress indicators are welcome. */
   stderrIsTTY: boolean;
+  /**
+   * Resolves at the first interrupt (SIGINT, SIGTERM), for a command that runs until stopped
+   * (`compile --watch`); without it such a command runs until the process ends.
+   */
+  interrupted?: () => Promise<void>;
 };
 
 /** Exit codes of the command-line contract. */

@@ -2,6 +2,7 @@ import { exitCodes, type Command, type Io } from "./io.js";
 
 // Commands load on first use: \`dockwright context\` should not pay for the compiler's start-up.
 const commands: Record<string, { run: () => Promise<Command>; summary: string }> = {
+  init: { run: async () => (await import("./commands/init.js")).initCommand, summary: "write a commented starter run configuration into the current folder" },
   compile: { run: async () => (await import("./commands/compile.js")).compileCommand, summary: "compile a run configuration into build definitions" },
   build: { run: async () => (await import("./commands/build.js")).buildCommand, summary: "compile, then build the images with buildah, docker or buildctl" },
   context: { run: async () => (await import("./commands/context.js")).contextCommand, summary: "list the files Docker would send as build context" },
@@ -31,5 +32,14 @@ export async function main(argv: string[], io: Io): Promise<number> {
     io.stderr(`dockwright: unknown command ${JSON.stringify(name)}.\n\n${usage}`);
     return exitCodes.invalidInput;
   }
-  return (await command.run())(args, io);
+  try {
+    return await (await command.run())(args, io);
+  } catch (e) {
+    // The file system refusing (permissions, a file where a folder should be, a full disk) is a
+    // problem of the paths given, not of Dockwright: it gets a sentence, not a stack trace.
+    const { code, syscall, path: file } = e as NodeJS.ErrnoException;
+    if (typeof code !== "string" || !/^E[A-Z]+$/.test(code) || typeof file !== "string") throw e;
+    io.stderr(`dockwright: ${syscall ?? "access"} ${JSON.stringify(file)} failed (${code}). Check that the path is right and that it may be written.\n`);
+    return exitCodes.invalidInput;
+  }
 }

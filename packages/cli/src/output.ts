@@ -1,7 +1,7 @@
 /** Writes a compiled plan: one folder per image with each backend's files, and OUT/plan.json. */
 import { mkdir, rename, writeFile } from "node:fs/promises";
 import path from "node:path";
-import { cacheRecord, type BuildPlan, type Compiler, type ContextEntry, type Diagnostic, type ImagePlan } from "@dockwright/core";
+import { cacheRecord, type Artifact, type BuildPlan, type Compiler, type ContextEntry, type Diagnostic, type ImagePlan } from "@dockwright/core";
 import { cacheFolder } from "./context.js";
 
 export type WriteOptions = {
@@ -11,17 +11,26 @@ export type WriteOptions = {
   built?: ReadonlySet<string>;
 };
 
-export async function writePlan(compiler: Compiler, plan: BuildPlan, out: string, options: WriteOptions): Promise<{ diagnostics: Diagnostic[] }> {
+/** What writePlan wrote: each image's files per backend, in plan order. */
+export type Written = { diagnostics: Diagnostic[]; images: { key: string; folder: string; files: Record<string, Artifact[]> }[] };
+
+export async function writePlan(compiler: Compiler, plan: BuildPlan, out: string, options: WriteOptions): Promise<Written> {
   const diagnostics: Diagnostic[] = [];
+  // A plan without images (a local orchestrator) still writes plan.json.
+  await mkdir(out, { recursive: true });
+  const images: Written["images"] = [];
   for (const image of plan.images) {
     const folder = path.join(out, image.key);
     await mkdir(folder, { recursive: true });
     const files = new Map<string, string | Uint8Array>();
+    const byBackend: Record<string, Artifact[]> = {};
     for (const backend of options.backends) {
       const artifacts = compiler.emit(backend, image, { mode: options.mode });
       diagnostics.push(...artifacts.diagnostics);
       for (const file of artifacts.files) files.set(file.path, file.contents);
+      byBackend[backend] = artifacts.files;
     }
+    images.push({ key: image.key, folder, files: byBackend });
     files.set("plan.json", json(imageSummary(image)));
     for (const [name, contents] of files) await writeAtomically(path.join(folder, name), contents);
   }
@@ -29,14 +38,14 @@ export async function writePlan(compiler: Compiler, plan: BuildPlan, out: string
   // What the next `dockwright explain` compares against.
   await mkdir(cacheFolder(out), { recursive: true });
   await writeAtomically(lastCompileFile(out), json(plan.images.map(cacheRecord)));
-  return { diagnostics };
+  return { diagnostics, images };
 }
 
 /** The image as plan.json shows it: the IR, with the context summarized instead of listing every file. */
 function imageSummary(image: ImagePlan): unknown {
-  const { key, tag, checksum, parent, platform, sources, skipBuild, reuse, secrets, layers, config, context } = image;
+  const { key, tag, checksum, mode, parent, platform, sources, reuse, secrets, buildOptions, layers, config, context } = image;
   return {
-    key, tag, checksum, skipBuild, reuse, sources, platform, secrets,
+    key, tag, checksum, mode, reuse, sources, platform, secrets, buildOptions,
     // The user Dockerfile's text is the image's Dockerfile; here its path is enough.
     parent: parent.kind === "dockerfile" ? { ...parent, dockerfile: undefined } : parent,
     layers,
@@ -59,7 +68,7 @@ function countEntries(entries: readonly ContextEntry[]): { files: number; dirs: 
 
 /** An image whose checksum was built before is reused, unless its settings prevent it. */
 export function isReusable(image: ImagePlan, built: ReadonlySet<string>): boolean {
-  return image.reuse && !image.skipBuild && built.has(image.checksum);
+  return image.reuse && image.mode === "build" && built.has(image.checksum);
 }
 
 export function lastCompileFile(out: string): string {
@@ -69,19 +78,21 @@ export function lastCompileFile(out: string): string {
 function planSummary(plan: BuildPlan, built: ReadonlySet<string>): unknown {
   return {
     pipeline: plan.pipeline,
-    buildOrder: plan.images.filter((image) => !image.skipBuild).map((image) => image.key),
+    release: plan.release,
+    buildOrder: plan.images.filter((image) => image.mode !== "use-parent").map((image) => image.key),
     images: plan.images.map((image) => ({
       key: image.key,
       tag: image.tag,
       checksum: image.checksum,
       folder: image.key,
-      skipBuild: image.skipBuild,
+      mode: image.mode,
       reusable: isReusable(image, built),
-      // The runtime reads where the code comes from here: repository URL and commit, or the archive.
       sources: image.sources,
       ...(image.parent.kind === "plan" ? { after: image.parent.key } : {}),
     })),
     steps: plan.steps,
+    // The runtime reads where downloaded code comes from here: the repository's commit, or the archive.
+    code: plan.code,
   };
 }
 

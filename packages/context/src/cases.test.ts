@@ -1,4 +1,4 @@
-/** Every case of ../cases: the files and folders Docker sends, or Docker's refusal. */
+/** Every case of test-data/dockerignore (see its README): the files and folders Docker sends, or Docker's refusal. */
 import fs from "node:fs";
 import { DiagnosticError } from "@dockwright/core";
 import { describe, expect, test } from "vitest";
@@ -17,7 +17,7 @@ type Case = {
   error?: string;
 };
 
-const folder = new URL("../cases/", import.meta.url);
+const folder = new URL("../test-data/dockerignore/", import.meta.url);
 const cases = fs
   .readdirSync(folder)
   .filter((name) => name.endsWith(".json"))

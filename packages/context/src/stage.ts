@@ -10,17 +10,22 @@ import { contextFiles } from "./files.js";
  * Copies the snapshot's files from `root` and writes the generated files into `dest`, which must
  * be empty or absent (stale files would join the context). Modes are kept, folders of the snapshot
  * made (empty ones too) with their modes, other folders 0755 whatever the umask, links recreated
- * as links, files cloned where the file system can. A builder reading `dest` applies a staged
- * `.dockerignore` once more: that keeps every source file, but would drop a generated file the
- * patterns exclude, so give the builder its own ignore file (e.g. `<Dockerfile>.dockerignore`).
+ * as links, files cloned where the file system can. With `writable`, every file and folder is also
+ * readable and writable by anyone, as ZenML's `chmod -R a+rw .` leaves them in the image: copied
+ * that way, the image's chmod step changes nothing and stores no file twice. A builder reading
+ * `dest` applies a staged `.dockerignore` once more: that keeps every source file, but would drop
+ * a generated file the patterns exclude, so give the builder its own ignore file (e.g.
+ * `<Dockerfile>.dockerignore`).
  */
 export async function stageContext(
   root: string,
   snapshot: { entries: readonly ContextEntry[] },
   generated: readonly GeneratedFile[],
   dest: string,
+  options: { writable?: boolean } = {},
 ): Promise<void> {
   const files = contextFiles(snapshot.entries, generated);
+  const extra = options.writable ? 0o666 : 0;
   await mkdir(dest, { recursive: true });
   if ((await readdir(dest)).length > 0) {
     throw new DiagnosticError([error(codes.INVALID_PATH, dest, `the staging folder ${JSON.stringify(dest)} is not empty; stale files would join the build context. Name an empty or new folder.`)]);
@@ -30,8 +35,8 @@ export async function stageContext(
   const folder = async (dir: string, mode: number) => {
     if (folders.has(dir)) return;
     await mkdir(dir, { recursive: true });
-    for (let up = dir; up !== dest && !folders.has(up); up = path.dirname(up)) folders.set(up, 0o755);
-    folders.set(dir, mode);
+    for (let up = dir; up !== dest && !folders.has(up); up = path.dirname(up)) folders.set(up, 0o755 | extra);
+    folders.set(dir, mode | extra);
   };
   for (const file of files) {
     const target = path.join(dest, file.path);
@@ -42,12 +47,12 @@ export async function stageContext(
     await folder(path.dirname(target), 0o755);
     if ("contents" in file) {
       await writeFile(target, file.contents);
-      await chmod(target, 0o644);
+      await chmod(target, 0o644 | extra);
     } else if (file.source.type === "symlink") {
       await symlink(file.source.target ?? "", target);
     } else {
       await copyFile(path.join(root, file.path), target, constants.COPYFILE_FICLONE);
-      await chmod(target, file.source.mode); // the umask must not change what the image gets
+      await chmod(target, file.source.mode | extra);
     }
   }
   // Longest first: a folder below another is always the longer path.

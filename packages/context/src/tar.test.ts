@@ -137,6 +137,25 @@ describe("stageContext", () => {
     expect(fs.readFileSync(path.join(dest, "gen/reqs.txt"), "utf8")).toBe("numpy\n");
   });
 
+  test("writable: every file and folder readable and writable by anyone, execute bits kept; folders never follow the umask", async () => {
+    const root = makeTree({ files: { "app.py": "print()", "bin/run.sh": "#!/bin/sh\n" } });
+    fs.chmodSync(path.join(root, "bin/run.sh"), 0o751);
+    const snapshot = await walkContext(root);
+    const modes = async (writable: boolean) => {
+      const dest = path.join(makeTree({}), "stage");
+      const umask = process.umask(0o077);
+      try {
+        await stageContext(root, snapshot, [{ path: "reqs/user.txt", contents: "numpy\n" }], dest, { writable });
+      } finally {
+        process.umask(umask);
+      }
+      const mode = (p: string) => (fs.statSync(path.join(dest, p)).mode & 0o7777).toString(8);
+      return ["app.py", "bin", "bin/run.sh", "reqs", "reqs/user.txt"].map(mode);
+    };
+    expect(await modes(true)).toEqual(["666", "777", "777", "777", "666"]);
+    expect(await modes(false)).toEqual(["644", "755", "751", "755", "644"]);
+  });
+
   test("refuses a folder that is not empty", async () => {
     const root = makeTree({ files: ["a"] });
     const dest = makeTree({ files: ["stale"] });

@@ -20,7 +20,7 @@ const installerCache: Record<Installer["tool"], CacheMount> = {
   uv: { id: "uv-cache", target: "/root/.cache/uv", sharing: "shared" },
 };
 
-type CommandLayer = Extract<Layer, { kind: "apt" | "installer" | "requirements" | "run" }>;
+type CommandLayer = Extract<Layer, { kind: "apt" | "installer" | "requirements" | "permissions" | "run" }>;
 
 /** The command of a layer that runs one. */
 export function commandsFor(layer: CommandLayer, caps: Capabilities): RunSpec {
@@ -35,12 +35,30 @@ export function commandsFor(layer: CommandLayer, caps: Capabilities): RunSpec {
     case "installer":
       return pipInstall(["pip", "install"], { tool: "pip", args: [], noCache: true }, [layer.tool], layer.secrets, caps);
     case "requirements": {
-      const command = layer.installer.tool === "uv" ? ["uv", "pip", "install", "--system"] : ["pip", "install"];
+      const command = layer.installer.tool === "uv" ? ["uv", "pip", "install"] : ["pip", "install"];
       return pipInstall(command, layer.installer, ["-r", layer.dest], layer.secrets, caps);
     }
+    case "permissions":
+      return { shell: permissions(layer.writable, layer.owner), cacheMounts: [], secrets: [] };
     case "run":
       return { shell: layer.shell, cacheMounts: [], secrets: [] };
   }
+}
+
+/**
+ * What `chmod -R a+rw .` and `chown -R <owner> .` leave, changing only what differs: copied files
+ * are already so (staged writable, copied with `--chown`), so no file is stored in a layer again.
+ * Symbolic links keep their modes, as `chmod -R` leaves them; `chown -h` owns the link itself.
+ */
+function permissions(writable: boolean, owner: string | undefined): string {
+  const steps: string[] = [];
+  if (writable) steps.push("find . ! -type l ! -perm -0666 -exec chmod a+rw {} +");
+  if (owner !== undefined) {
+    const [user = "", group] = owner.split(":");
+    const differs = group === undefined ? `! -user ${shellQuote(user)}` : `\\( ! -user ${shellQuote(user)} -o ! -group ${shellQuote(group)} \\)`;
+    steps.push(`find . ${differs} -exec chown -h ${shellQuote(owner)} {} +`);
+  }
+  return steps.join(" && ");
 }
 
 function pipInstall(command: string[], installer: Installer, operands: string[], secrets: SecretMount[], caps: Capabilities): RunSpec {

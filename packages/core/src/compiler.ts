@@ -1,23 +1,22 @@
 /**
- * The Compiler: settings in, a BuildPlan out, in one direction (parse, merge, resolve, plan,
- * passes); backends print the plan through the `emit` hooks.
+ * The Compiler: a run configuration in, a BuildPlan out, in one direction (rules, settings per
+ * scope, merge, stack, the images ZenML would build, each planned by the stages); backends print
+ * the plan through the `emit` hooks.
  */
 import semver from "semver";
 import { canonicalJson } from "./checksum.js";
-import {
-  codes,
-  DiagnosticError,
-  error,
-  hasErrors,
-  show,
-  type Diagnostic,
-} from "./diagnostics.js";
-import { createHooks, type Artifacts, type CompilerHooks, type EmitOptions, type RepositoryState, type Scope } from "./hooks.js";
+import { codes, DiagnosticError, error, hasErrors, show, warning, type Diagnostic } from "./diagnostics.js";
+import type { GivenSettings, Settings } from "./fields.js";
+import { createHooks, type Artifacts, type CompilerHooks, type EmitOptions } from "./hooks.js";
+import type { CompileHost } from "./host.js";
 import type { BuildPlan, ImagePlan, Platform } from "./ir.js";
-import { planImage, type CompileHost } from "./lower.js";
-import { parseRunConfig, checkName } from "./runconfig.js";
-import { checkImageRef } from "./validate.js";
-import { checkCombinations, mergeSettings, parseSettings, withDefaults, type GivenSettings } from "./settings.js";
+import type { BuildRules } from "./rules.js";
+import { checkName, parseRunConfig, substitutePlaceholders } from "./runconfig.js";
+import { mergeSettings, parseSettings, revalidate, withDefaults } from "./settings.js";
+import { verifyRepository } from "./stages/code.js";
+import { planImage } from "./stages/image.js";
+import type { CodeContext, ImageInput } from "./stages/input.js";
+import { resolveStack } from "./stages/stack.js";
 
 /** The version plugins check their supported range against. */
 export const coreVersion = "0.1.0";
@@ -31,7 +30,7 @@ export type Plugin = {
 };
 
 export type CompileRequest = {
-  /** The run configuration: `{settings: {docker}, steps: {name: {settings: {docker}}}, stack}`. */
+  /** The run configuration: `{settings: {docker}, steps: {name: {settings: {docker}}}, stack, code_repository}`. */
   config: unknown;
   pipelineName: string;
   host: CompileHost;
@@ -41,9 +40,13 @@ export type CompileRequest = {
   platform?: string;
   /** Exec-form entrypoint, only when the caller asks for one. */
   entrypoint?: string[];
+  /** The client environment ZenML would see: `${VAR}` placeholders (0.67+) and `ZENML_LOGGING_COLORS_DISABLED`. */
+  environment?: Readonly<Record<string, string | undefined>>;
 };
 
 export type CompileResult = { plan?: BuildPlan; diagnostics: Diagnostic[] };
+
+type Scope = { name?: string; base: string; given: GivenSettings; settings: Settings };
 
 export class Compiler {
   readonly hooks: CompilerHooks = createHooks();
@@ -82,7 +85,13 @@ export class Compiler {
 
   private async compileOrThrow(request: CompileRequest): Promise<CompileResult> {
     const diagnostics: Diagnostic[] = [];
-    const { config, diagnostics: configProblems } = parseRunConfig(request.config);
+    const rules = this.hooks.rules.call(undefined);
+    if (!rules) {
+      return { diagnostics: [error(codes.NO_PRESET, "", "no preset chooses a ZenML release: add `@dockwright/plugin-zenml` to the compiler's plugins.")] };
+    }
+    const environment = request.environment ?? {};
+    const substituted = rules.substituteEnvironmentPlaceholders ? substitutePlaceholders(request.config, environment, diagnostics) : request.config;
+    const { config, diagnostics: configProblems } = parseRunConfig(substituted);
     diagnostics.push(...configProblems);
     const nameProblem = checkName(request.pipelineName, "pipeline", "pipeline");
     if (nameProblem) diagnostics.push(nameProblem);
@@ -93,85 +102,143 @@ export class Compiler {
     }
     if (!config || hasErrors(diagnostics)) return { diagnostics };
 
-    const parse = (raw: unknown, base: string, scope: Scope): GivenSettings => {
-      const parsed = parseSettings(raw, base);
+    // Each scope is validated on its own; a step's settings merge over the pipeline's and are validated again.
+    const parse = (raw: unknown, base: string, scope: Parameters<CompilerHooks["settings"]["call"]>[1]): GivenSettings => {
+      const parsed = parseSettings(raw, base, rules);
       diagnostics.push(...parsed.diagnostics);
       return this.hooks.settings.call(parsed.settings, scope);
     };
-    const pipeline = parse(config.pipeline, "settings.docker", { kind: "pipeline" });
-    const scopes = [
-      { name: undefined as string | undefined, base: "settings.docker", given: pipeline },
-      ...config.steps.map((step) => {
-        const base = `steps.${step.name}.settings.docker`;
-        return { name: step.name, base, given: mergeSettings(pipeline, parse(step.settings, base, { kind: "step", step: step.name })) };
-      }),
-    ];
-    if (hasErrors(diagnostics)) return { diagnostics };
+    const pipelineGiven = parse(config.pipeline, "settings.docker", { kind: "pipeline" });
+    const pipeline: Scope = { base: "settings.docker", given: pipelineGiven, settings: withDefaults(pipelineGiven, rules) };
+    // A pipeline without listed steps still has one, without settings of its own.
+    const listed = config.steps.length > 0 ? config.steps : [{ name: undefined, settings: undefined }];
+    const steps: Scope[] = listed.map((step) => {
+      if (step.name === undefined) return pipeline;
+      const base = `steps.${step.name}.settings.docker`;
+      const merged = mergeSettings(pipelineGiven, parse(step.settings, base, { kind: "step", step: step.name }), rules);
+      const checked = revalidate(merged, base, rules);
+      diagnostics.push(...checked.diagnostics);
+      return { name: step.name, base, given: checked.settings, settings: withDefaults(checked.settings, rules) };
+    });
+    if (hasErrors(diagnostics)) return { diagnostics: unique(diagnostics) };
 
-    // Steps whose merged settings equal the pipeline's (or another step's) share its image.
-    const byKey = new Map<string, { key: string; base: string; given: GivenSettings; name?: string }>();
-    const steps: Record<string, string> = {};
-    for (const scope of scopes) {
-      const identity = canonicalJson(scope.given);
-      let shared = byKey.get(identity);
-      if (!shared) {
-        shared = { key: scope.name ?? "pipeline", base: scope.base, given: scope.given, ...(scope.name ? { name: scope.name } : {}) };
-        byKey.set(identity, shared);
-      }
-      if (scope.name !== undefined) steps[scope.name] = shared.key;
+    const flavors = this.hooks.flavors.call(new Map(), { release: rules.release });
+    const integrations = this.hooks.integrations.call(new Map(), { release: rules.release, pythonVersion, platform });
+    const stack = resolveStack(config.stack, flavors, integrations, diagnostics);
+    if (hasErrors(diagnostics)) return { diagnostics: unique(diagnostics) };
+    const stepNames = config.steps.map((s) => s.name);
+    if (!stack.containerized) {
+      // ZenML builds no images for an orchestrator that runs the steps itself.
+      return { plan: { pipeline: request.pipelineName, release: rules.release, images: [], steps: Object.fromEntries(stepNames.map((n) => [n, null])), code: {} }, diagnostics: unique(diagnostics) };
     }
 
-    let repository: Promise<RepositoryState | undefined> | undefined;
-    const askRepository = () => (repository ??= this.hooks.codeRepository.promise(request.host.root));
+    const code = await this.codeContext(config.codeRepository, request.host, flavors, diagnostics);
+    diagnostics.push(...verifyRepository(steps, code, rules));
+    if (hasErrors(diagnostics)) return { diagnostics: unique(diagnostics) };
+
+    // ZenML's builds: a step whose settings differ from the pipeline's gets its own; the others share the pipeline's.
+    const same = (a: Settings, b: Settings) => canonicalJson(a) === canonicalJson(b);
+    const builds: { scope: Scope; key: string }[] = [];
+    const keyOfStep = new Map<string | undefined, string>();
+    for (const scope of steps) {
+      const isPipeline = scope === pipeline || same(scope.settings, pipeline.settings);
+      const key = isPipeline ? "orchestrator" : `${scope.name}.orchestrator`;
+      if (!builds.some((b) => b.key === key)) builds.push({ scope: isPipeline ? pipeline : scope, key });
+      keyOfStep.set(scope.name, key);
+    }
+    const reuse = !steps.some((scope) => scope.settings.prevent_build_reuse);
     const images: ImagePlan[] = [];
-    for (const { key, base, given, name } of byKey.values()) {
-      const settings = withDefaults(given);
-      const problems = checkCombinations(settings, base);
-      const repository = checkRepository(settings.target_repository, `${base}.target_repository`);
-      if (repository) problems.push(repository);
-      diagnostics.push(...problems);
-      if (hasErrors(problems)) continue;
-      const planned = await planImage({
-        hooks: this.hooks,
-        host: request.host,
-        settings,
-        given,
-        base,
-        key,
-        tag: imageTag(settings.target_repository, request.pipelineName, name),
-        pythonVersion,
-        platform,
+    // Builds with equal settings but for prevent_build_reuse share one image, as ZenML's settings checksum does.
+    const imageOf = new Map<string, string>();
+    const byIdentity = new Map<string, string>();
+    for (const { scope, key } of builds) {
+      const { prevent_build_reuse: _, ...identitySettings } = scope.settings;
+      const identity = canonicalJson(identitySettings);
+      const shared = byIdentity.get(identity);
+      if (shared) {
+        imageOf.set(key, shared);
+        continue;
+      }
+      byIdentity.set(identity, key);
+      imageOf.set(key, key);
+      const out: Diagnostic[] = [];
+      const input: ImageInput = {
+        hooks: this.hooks, host: request.host, rules, settings: scope.settings, given: scope.given, base: scope.base,
+        key, ...(scope.name !== undefined && scope !== pipeline ? { step: scope.name } : {}),
+        pipeline: request.pipelineName, pythonVersion, platform, stack, code,
+        clientEnvironment: environment, integrations, flavors,
         ...(request.entrypoint ? { entrypoint: request.entrypoint } : {}),
-        stack: config.stack,
-        repository: askRepository,
-      });
-      diagnostics.push(...planned.diagnostics);
-      images.push(...planned.images.map((image) => this.hooks.plan.call(image)));
+        out,
+      };
+      const planned = await planImage(input, reuse);
+      diagnostics.push(...out);
+      images.push(...planned.map((image) => this.hooks.plan.call(image)));
     }
-    // Images of several steps report the same problem once.
-    const unique = [...new Map(diagnostics.map((d) => [`${d.code}\0${d.path}\0${d.message}`, d])).values()];
-    if (hasErrors(unique)) return { diagnostics: unique };
-    return { plan: { pipeline: request.pipelineName, images: usedImages(images, steps, config.steps.length > 0), steps }, diagnostics: unique };
+    if (hasErrors(diagnostics)) return { diagnostics: unique(diagnostics) };
+
+    const plan: BuildPlan = {
+      pipeline: request.pipelineName,
+      release: rules.release,
+      images,
+      steps: Object.fromEntries(stepNames.map((name) => [name, imageOf.get(keyOfStep.get(name)!)!])),
+      code: {},
+    };
+    if (images.some((image) => image.sources.mode === "code-repository") && code.repository) {
+      const { type, url, commit, subdirectory } = code.repository;
+      plan.code.repository = { type, url, commit, subdirectory };
+    }
+    if (images.some((image) => image.sources.mode === "artifact-store")) {
+      if (request.host.codeArchive) {
+        const archive = await request.host.codeArchive();
+        diagnostics.push(...archive.diagnostics);
+        const packed = { path: archive.path, sha256: archive.sha256 };
+        if (request.host.uploadCode) {
+          plan.code.archive = { ...packed, ...(await request.host.uploadCode(packed)) };
+        } else {
+          plan.code.archive = packed;
+          diagnostics.push(warning(codes.CODE_NOT_UPLOADED, "settings.docker.allow_download_from_artifact_store",
+            `the images hold no code: at run time they download it from the artifact store, but nothing uploaded the archive ${show(archive.path)} (${archive.sha256}). ` +
+              "Upload it where the run reads it (the CLI: `--code-upload DIR`), or include the files (`allow_download_from_artifact_store: false`)."));
+        }
+      } else {
+        diagnostics.push(warning(codes.CODE_DOWNLOAD_UNAVAILABLE, "settings.docker.allow_download_from_artifact_store",
+          "the images hold no code: they download it from the artifact store, and this host packs no archive of the source root for it. Upload the code yourself, include the files (`allow_download_from_artifact_store: false`), or use a host that packs it."));
+      }
+    }
+    const all = unique(diagnostics);
+    return hasErrors(all) ? { diagnostics: all } : { plan, diagnostics: all };
+  }
+
+  /** The registered code repository, as the host finds it around the source root. */
+  private async codeContext(registered: { type: string; url?: string } | undefined, host: CompileHost, flavors: ReturnType<CompilerHooks["flavors"]["call"]>, diagnostics: Diagnostic[]): Promise<CodeContext> {
+    if (!registered) return { usable: false };
+    const types = flavors.get("code_repository");
+    if (types && !types.has(registered.type)) {
+      diagnostics.push(error(codes.INVALID_CONFIG, "code_repository.type", `${show(registered.type)} is not a code repository type of this ZenML release; use ${[...types.keys()].map((t) => `\`${t}\``).join(" or ")}.`));
+      return { usable: false };
+    }
+    const state = await this.hooks.codeRepository.promise({ root: host.root, type: registered.type, ...(registered.url ? { url: registered.url } : {}) });
+    if (!state) {
+      // As in ZenML, a registration that matches no checkout is no repository; the settings decide whether that is fatal.
+      diagnostics.push(warning(codes.CODE_DOWNLOAD_UNAVAILABLE, "code_repository",
+        `a ${registered.type} code repository is registered, but the source root ${show(host.root)} is not inside a checkout of it, so no code is downloaded from it. Run from the checkout, or remove \`code_repository\`.`));
+      return { usable: false };
+    }
+    return { repository: { ...state, type: registered.type }, usable: !state.dirty && !state.unpushed };
   }
 }
 
-/** The images some step runs in, with the images they are built on; all of them for a pipeline without steps. */
-function usedImages(images: ImagePlan[], steps: Record<string, string>, hasSteps: boolean): ImagePlan[] {
-  if (!hasSteps) return images;
-  const used = new Set(Object.values(steps));
-  for (const image of [...images].reverse()) {
-    if (used.has(image.key) && image.parent.kind === "plan") used.add(image.parent.key);
-  }
-  return images.filter((image) => used.has(image.key));
-}
-
-/** A repository reference without tag or digest: the tag is Dockwright's. */
-function checkRepository(repository: string, path: string): Diagnostic | undefined {
-  const lastPart = repository.slice(repository.lastIndexOf("/") + 1);
-  const invalid = checkImageRef(repository, path) ?? (lastPart.includes(":") || repository.includes("@") ? true : undefined);
-  if (!invalid) return undefined;
-  return error(codes.INVALID_IMAGE_REF, path,
-    `${show(repository)} is not a repository: write \`[registry/]name\` in lower case without tag or digest, e.g. \`zenml\` or \`registry.example.com/team/zenml\`.`);
+/**
+ * Images of several steps report the same problem once, and a step that inherits a pipeline
+ * setting does not repeat what the pipeline's diagnostic says about it.
+ */
+function unique(diagnostics: Diagnostic[]): Diagnostic[] {
+  const key = (d: Diagnostic, path = d.path) => `${d.code}\0${path}\0${d.message}`;
+  const all = new Map(diagnostics.map((d) => [key(d), d]));
+  return [...all.values()].filter((d) => {
+    const inherited = /^steps\.[^.]+\.(settings\.docker\..*)$/.exec(d.path ?? "")?.[1];
+    return inherited === undefined || !all.has(key(d, inherited));
+  });
 }
 
 function parsePlatform(value: string, diagnostics: Diagnostic[]): Platform {
@@ -183,11 +250,4 @@ function parsePlatform(value: string, diagnostics: Diagnostic[]): Platform {
   return { os: match[1]!, architecture: match[2]!, ...(match[3] ? { variant: match[3] } : {}) };
 }
 
-/**
- * `<repository>:<pipeline>-orchestrator`, or `<repository>:<pipeline>-<step>-orchestrator` for a
- * step's own image, as the reference system tags them. Tags allow `[A-Za-z0-9_.-]`, 128 at most.
- */
-function imageTag(repository: string, pipeline: string, step: string | undefined): string {
-  const tag = [pipeline, step, "orchestrator"].filter(Boolean).join("-").replace(/[^A-Za-z0-9_.-]/g, "-").slice(0, 128);
-  return `${repository}:${tag}`;
-}
+export type { BuildRules };

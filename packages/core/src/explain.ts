@@ -8,7 +8,8 @@ import type { ImagePlan, Layer } from "./ir.js";
 /** The explanation as text: each layer, with where every requirement line came from. */
 export function explainImage(image: ImagePlan): string {
   const out = [`image ${image.key}: ${image.tag}`];
-  if (image.skipBuild) return [...out, "  not built: the parent image is used as is", ""].join("\n");
+  if (image.mode === "use-parent") return [...out, "  not built: the parent image is used as is", ""].join("\n");
+  if (image.mode === "retag-parent") return [...out, "  not built: nothing is installed, so the parent image is tagged as this image", ""].join("\n");
 
   const firstUse = new Map<string, number>([["the parent image", 1]]);
   const use = (input: string, layer: number) => {
@@ -47,7 +48,9 @@ function describe(layer: Layer): string {
     case "requirements":
       return `${layer.installer.tool} install -r ${layer.file} (${layer.origin} requirements)`;
     case "sources":
-      return "copy the source files";
+      return `copy the source files${layer.chown ? `, owned by ${layer.chown}` : ""}`;
+    case "permissions":
+      return [layer.writable ? "make the work directory writable by anyone" : "", layer.owner ? `owned by ${layer.owner}` : ""].filter(Boolean).join(", ");
     case "run":
       return `run ${layer.purpose}`;
     case "user":
@@ -70,6 +73,8 @@ function inputsOf(layer: Layer): string[] {
       return ["python_package_installer_args"];
     case "sources":
       return ["the source files"];
+    case "permissions":
+      return layer.owner ? ["user"] : [];
     case "run":
       return [layer.purpose];
     case "user":

@@ -1,12 +1,16 @@
 export type * from "./ir.js";
 export { Compiler, coreVersion, type Plugin, type CompileRequest, type CompileResult } from "./compiler.js";
 export type * from "./hooks.js";
-export type { CompileHost } from "./lower.js";
+export type { CompileHost, ContextResult } from "./host.js";
+export type { BuildRules } from "./rules.js";
 export { commandsFor, type Capabilities } from "./commands.js";
 export { shellQuote, shellJoin } from "./shell.js";
 export { canonicalJson, sha256 } from "./checksum.js";
 export { codes, error, warning, hasErrors, formatDiagnostic, DiagnosticError, type Diagnostic, type DiagnosticCode, type Severity } from "./diagnostics.js";
-export { settingsJsonSchema, type GivenSettings, type Settings, type LocalEnvironmentMethod } from "./settings.js";
+export { settingsJsonSchema, type GivenSettings, type Settings } from "./settings.js";
+export { PythonFloat } from "./python.js";
+export { evaluateEnv, literalEnv } from "./dockerenv.js";
 export { cacheRecord, explainRebuild, type CacheRecord, type LayerCacheKey, type Rebuild } from "./cache.js";
 export { resolveRequirements, normalizeName, type RequirementSource, type ResolvedFile } from "./requirements.js";
 export { explainImage } from "./explain.js";
+export { parseImageRef, formatImageRef, type ImageRef, type ImageRefResult } from "./reference.js";

@@ -8,19 +8,40 @@
 /** The whole result of a compile: images in build order and the step -> image map. */
 export type BuildPlan = {
   pipeline: string;
+  /** The ZenML release whose images these are, e.g. `0.93.0`. */
+  release: string;
   /** Images in build order: an image comes after every image it uses as parent. */
   images: ImagePlan[];
-  /** Step name -> key of the image the step runs in. */
-  steps: Record<string, string>;
+  /** Step name -> key of the image the step runs in; null when the orchestrator runs no images. */
+  steps: Record<string, string | null>;
+  /** Where the pipeline's code comes from at run time, for the images that download it. */
+  code: CodeSource;
+};
+
+/** The code that images without their sources download when they run. */
+export type CodeSource = {
+  /** A registered code repository at a clean, pushed commit. */
+  repository?: { type: string; url: string; commit: string; subdirectory: string };
+  /**
+   * The source root packed for the artifact store: `path` as the host wrote it, `sha256` of the
+   * tar inside (gzip bytes vary with zlib), and `location` where the host uploaded it (absent: not
+   * uploaded, the run finds no code).
+   */
+  archive?: { path: string; sha256: string; location?: string };
 };
 
 export type ImagePlan = {
-  /** Stable identifier within the plan, also the output folder name. */
+  /** Stable identifier within the plan, also the output folder name: `orchestrator`, `<step>.orchestrator`, `<key>.intermediate`. */
   key: string;
-  /** Full image reference the build is tagged with, e.g. `zenml:training-pipeline`. */
+  /** Full image reference the build is tagged with, as ZenML names it: `[registry/]repository:tag`. */
   tag: string;
   /** `sha256:<hex>` over everything that determines the image. */
   checksum: string;
+  /**
+   * `build`: the layers are built on the parent. `use-parent`: the parent is used as is
+   * (`skip_build`). `retag-parent`: nothing to install, so the parent is tagged as this image.
+   */
+  mode: "build" | "use-parent" | "retag-parent";
   parent: ParentImage;
   /** In build order. */
   layers: Layer[];
@@ -29,10 +50,14 @@ export type ImagePlan = {
   platform: Platform;
   /** Where the pipeline's code comes from at run time. */
   sources: SourceDecision;
-  /** The parent is used as is: nothing is built. */
-  skipBuild: boolean;
   /** Secrets the install layers mount; the builder supplies their values. */
   secrets: BuildSecret[];
+  /**
+   * How the builder runs the build. Of `buildArgs` only Docker's predefined proxy variables are
+   * left (no generated Dockerfile declares an `ARG`): every RUN step sees them, no layer stores
+   * them. Labels and the platform are in `config` and `platform`.
+   */
+  buildOptions: BuildOptions;
   /** An earlier build with the same checksum may stand in for this one (not `prevent_build_reuse`). */
   reuse: boolean;
 };
@@ -40,22 +65,44 @@ export type ImagePlan = {
 export type ParentImage =
   /** A registry reference, as the user wrote it (`python:3.11`, `ghcr.io/org/img@sha256:...`). */
   | { kind: "image"; ref: string }
-  /** Another image of this plan (for example an intermediate build of a user Dockerfile). */
+  /** Another image of this plan (the intermediate build of a user Dockerfile). */
   | { kind: "plan"; key: string; tag: string }
-  /** A user Dockerfile, built as is: its text is in `dockerfile`, its context root in `contextRoot`. */
+  /** A user Dockerfile, built as is. */
   | {
       kind: "dockerfile";
-      /** Path of the Dockerfile relative to the source root (POSIX). */
+      /**
+       * Paths as the settings give them: absolute, or relative to the folder relative settings
+       * paths start from (the CLI: the configuration file's folder).
+       */
       path: string;
       /** The Dockerfile's text. */
       dockerfile: string;
-      /** Build context root relative to the source root; absent = only the Dockerfile. */
+      /** The build context folder; absent = only the Dockerfile. */
       contextRoot?: string;
-      buildOptions: Record<string, unknown>;
+      buildOptions: BuildOptions;
+      /** The .dockerignore file, when one is given. */
       dockerignore?: string;
     };
 
 export type Platform = { os: string; architecture: string; variant?: string };
+
+/** Build options in one form, from docker-py's or ZenML's names; values as Python prints them. */
+export type BuildOptions = {
+  buildArgs: [name: string, value: string][];
+  labels: [name: string, value: string][];
+  platform?: string;
+  /** The stage of a multi-stage Dockerfile to build. */
+  target?: string;
+  network?: string;
+  noCache?: boolean;
+  pull?: boolean;
+  /** Bytes of `/dev/shm` for RUN steps. */
+  shmSize?: number;
+  cacheFrom: string[];
+  extraHosts: [host: string, address: string][];
+  /** Options no builder translates; a builder warns about each one it ignores. */
+  other: Record<string, unknown>;
+};
 
 /**
  * Image configuration that no layer carries. Env, WorkingDir and User come from the `env`,
@@ -78,6 +125,12 @@ export type BuildContext = {
   dockerignore: string[];
   /** The source files that reach the image, when sources are included. */
   sources?: ContextSnapshot;
+  /**
+   * The context is staged with every file and folder readable and writable by anyone (mode |
+   * 0o666), as the image leaves them after ZenML's `chmod -R a+rw .`; the permissions layer then
+   * has nothing of the context left to change, so no file is stored twice.
+   */
+  writable: boolean;
 };
 
 export type GeneratedFile = {
@@ -115,10 +168,19 @@ export type ContextEntry = {
 };
 
 export type SourceDecision =
+  /** The source files are copied into the image. */
   | { mode: "include" }
+  /** Neither copied nor downloaded. */
   | { mode: "ignore" }
-  | { mode: "code-repository"; url: string; commit: string; subdirectory: string }
-  | { mode: "artifact-store"; archive: string; sha256: string };
+  /** Downloaded at run time from the plan's code repository. */
+  | { mode: "code-repository" }
+  /** Downloaded at run time from the artifact store: the plan's code archive. */
+  | { mode: "artifact-store" };
+
+/** A part of an environment value: text, or a variable of the image's environment when the layer runs. */
+export type EnvPart = string | { variable: string; modifier?: "-" | ":-" | "+" | ":+"; word?: EnvPart[] };
+/** An environment value as Docker evaluates it: the parts joined, each variable replaced by its value. */
+export type EnvValue = EnvPart[];
 
 /** A cache directory kept between builds (BuildKit cache mounts, Buildah `--mount=type=cache`). */
 export type CacheMount = { id: string; target: string; sharing: "shared" | "private" | "locked" };
@@ -144,10 +206,10 @@ export type RunSpec = { shell: string; cacheMounts: CacheMount[]; secrets: Secre
 /** How requirements are installed. */
 export type Installer = {
   tool: "pip" | "uv";
-  /** Rendered flags in order (`--default-timeout=60`, `--no-deps`), without `--no-cache-dir`. */
+  /** Rendered flags in the release's order (`--default-timeout=60`, `--no-deps`), without `--no-cache-dir`. */
   args: string[];
   /**
-   * The settings ask for no installer cache in the image (`no-cache-dir`). Backends with cache
+   * The release asks for no installer cache in the image (`no-cache-dir`). Backends with cache
    * mounts use one instead; the others pass `--no-cache-dir`.
    */
   noCache: boolean;
@@ -160,8 +222,8 @@ export type RequirementsOrigin = "local" | "pyproject" | "user" | "integrations"
 
 export type Layer =
   | { kind: "workdir"; path: string }
-  /** Lasting environment variables, in order. */
-  | { kind: "env"; vars: [name: string, value: string][] }
+  /** Lasting environment variables, in order; a later value may read an earlier one. */
+  | { kind: "env"; vars: [name: string, value: EnvValue][] }
   /** Debian packages, sorted and validated. */
   | { kind: "apt"; packages: string[] }
   /** Installs the Python package installer itself (uv), with pip. */
@@ -179,9 +241,14 @@ export type Layer =
       secrets: SecretMount[];
       lines: RequirementLine[];
     }
-  /** Copies the source files (the context snapshot) into the work directory. */
+  /** Copies the build context into the work directory, owned by `chown` (`user:group`) when given. */
   | { kind: "sources"; chown?: string }
-  /** A user shell command that needs the sources, e.g. `local_project_install_command`. */
+  /**
+   * Leaves the work directory as ZenML's `chmod -R a+rw .` (`writable`) and `chown -R <owner> .`
+   * do, touching only what is not so already.
+   */
+  | { kind: "permissions"; writable: boolean; owner?: string }
+  /** A user shell command, e.g. `local_project_install_command`. */
   | { kind: "run"; purpose: string; shell: string }
   | { kind: "user"; name: string };
 

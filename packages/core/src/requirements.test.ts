@@ -11,8 +11,18 @@ const userFile = (file: string, text: string): RequirementSource => ({ origin: "
 const integration = (name: string, ...requirements: string[]): RequirementSource => ({ origin: "integrations", text: requirements.join("\n"), from: `integration ${name}` });
 const source = (origin: RequirementsOrigin, text: string, from: string = origin): RequirementSource => ({ origin, text, from });
 
+/** ZenML writes one file per origin: sources of one origin given apart are joined, as a list setting is. */
+function joined(sources: RequirementSource[]): RequirementSource[] {
+  const byOrigin = new Map<string, RequirementSource>();
+  for (const s of sources) {
+    const earlier = byOrigin.get(s.origin);
+    byOrigin.set(s.origin, earlier ? { ...earlier, text: `${earlier.text}\n${s.text}`, from: earlier.from === s.from ? s.from : earlier.from.replace(/\[\d+\]$/, "") } : s);
+  }
+  return [...byOrigin.values()];
+}
+
 function resolve(sources: RequirementSource[], target = linux311, includes = new Map<string, string>()) {
-  const result = resolveRequirements(sources, target, includes);
+  const result = resolveRequirements(joined(sources), target, includes);
   return {
     files: result.files.map((f) => `${f.origin}${f.afterSources ? " (after sources)" : ""}: ${f.lines.map((l) => l.text).join(" | ")}`),
     messages: result.diagnostics.map(formatDiagnostic),
@@ -21,16 +31,16 @@ function resolve(sources: RequirementSource[], target = linux311, includes = new
 }
 
 describe("conflicts", () => {
-  test("a user pin against an integration's range", () => {
-    expect(resolve([user("torch==1.12.0"), integration("pytorch", "torch>=2")]).messages).toEqual([
-      'error REQUIREMENTS_CONFLICT at settings.docker.requirements[0]: torch is required as "torch==1.12.0" by settings.docker.requirements[0] and as "torch>=2" by integration pytorch, and no version satisfies both. Change or remove one of them.',
+  test("within one file pip installs at once: an error naming both", () => {
+    const { messages } = resolve([userFile("requirements.txt", "pandas\nnumpy>=1.20,<1.22\nNumPy>=1.23\n")]);
+    expect(messages).toEqual([
+      'error REQUIREMENTS_CONFLICT at settings.docker.requirements: numpy is required as "numpy>=1.20,<1.22" by requirements.txt:2 (settings.docker.requirements) and as "NumPy>=1.23" by requirements.txt:3 (settings.docker.requirements), one file that pip installs at once, and no version satisfies both. Change or remove one of them.',
     ]);
   });
 
-  test("disjoint ranges, with the file and line of each", () => {
-    const { messages } = resolve([userFile("requirements.txt", "pandas\nnumpy>=1.20,<1.22\n"), integration("evidently", "NumPy>=1.23")]);
-    expect(messages).toEqual([
-      'error REQUIREMENTS_CONFLICT at settings.docker.requirements: numpy is required as "numpy>=1.20,<1.22" by requirements.txt:2 (settings.docker.requirements) and as "NumPy>=1.23" by integration evidently, and no version satisfies both. Change or remove one of them.',
+  test("a later file's pin wins over an earlier file's range, as in ZenML: a warning naming both", () => {
+    expect(resolve([integration("pytorch", "torch>=2"), user("torch==1.12.0")]).messages).toEqual([
+      'warning REQUIREMENTS_CONFLICT at settings.docker.requirements[0]: torch is required as "torch==1.12.0" by settings.docker.requirements[0], which no version of the earlier as "torch>=2" by integration pytorch satisfies. ZenML installs the files in order, so this later requirement wins and replaces the version; what the earlier file installed for it may break. Align the two.',
     ]);
   });
 
@@ -52,13 +62,13 @@ describe("conflicts", () => {
   ])("%s against %s", (a, b) => {
     const { messages } = resolve([user(a, 0), user(b, 1)]);
     expect(messages).toHaveLength(1);
-    expect(messages[0]).toContain("REQUIREMENTS_CONFLICT");
+    expect(messages[0]).toMatch(/^error REQUIREMENTS_CONFLICT/);
   });
 
   test("three requirements that conflict only together are named together", () => {
     const { messages } = resolve([user("foo!=1", 0), user("foo>=1,<=2", 1), user("foo<=1", 2)]);
     expect(messages).toEqual([
-      'error REQUIREMENTS_CONFLICT at settings.docker.requirements[0]: foo is required as "foo!=1" by settings.docker.requirements[0], as "foo>=1,<=2" by settings.docker.requirements[1] and as "foo<=1" by settings.docker.requirements[2], and no version satisfies all of them. Change or remove one of them.',
+      'error REQUIREMENTS_CONFLICT at settings.docker.requirements: foo is required as "foo!=1" by settings.docker.requirements, as "foo>=1,<=2" by settings.docker.requirements and as "foo<=1" by settings.docker.requirements, one file that pip installs at once, and no version satisfies all of them. Change or remove one of them.',
     ]);
   });
 
@@ -68,18 +78,16 @@ describe("conflicts", () => {
   });
 
   test("a conflict inside an included file names the included file", () => {
-    const includes = new Map([["reqs/base.txt", "# pinned\nrequests==2.0.0\n"]]);
-    const { messages } = resolve([userFile("reqs/dev.txt", "-r base.txt"), integration("slack", "requests>=2.31")], linux311, includes);
+    const includes = new Map([["/src/reqs/base.txt", "# pinned\nrequests==2.0.0\n"]]);
+    const { messages } = resolve([userFile("/src/reqs/dev.txt", "-r base.txt\nrequests>=2.31")], linux311, includes);
     expect(messages).toEqual([
-      'error REQUIREMENTS_CONFLICT at settings.docker.requirements: requests is required as "requests==2.0.0" by reqs/base.txt:2 (settings.docker.requirements) and as "requests>=2.31" by integration slack, and no version satisfies both. Change or remove one of them.',
+      'error REQUIREMENTS_CONFLICT at settings.docker.requirements: requests is required as "requests==2.0.0" by /src/reqs/base.txt:2 (settings.docker.requirements) and as "requests>=2.31" by /src/reqs/dev.txt:2 (settings.docker.requirements), one file that pip installs at once, and no version satisfies both. Change or remove one of them.',
     ]);
   });
 
-  test("the local environment's pins against the user's requirements", () => {
+  test("the user's requirements over the local environment's pins: the user's win", () => {
     const { messages } = resolve([source("local", "numpy==1.26.4\npandas==2.2.0\n", "settings.docker.replicate_local_python_environment"), user("numpy>=2")]);
-    expect(messages).toEqual([
-      'error REQUIREMENTS_CONFLICT at settings.docker.replicate_local_python_environment: numpy is required as "numpy==1.26.4" by settings.docker.replicate_local_python_environment and as "numpy>=2" by settings.docker.requirements[0], and no version satisfies both. Change or remove one of them.',
-    ]);
+    expect(messages).toEqual([expect.stringMatching(/^warning REQUIREMENTS_CONFLICT at settings.docker.requirements\[0\]: numpy is required as "numpy>=2"/)]);
   });
 });
 
@@ -122,53 +130,18 @@ describe("what is never reported", () => {
   });
 });
 
-describe("merging", () => {
-  test("kubernetes and kubernetes>=21.7,<26 from two integrations become one line", () => {
-    const { files, result } = resolve([integration("aws", "sagemaker==2.117.0", "kubernetes"), integration("kubernetes", "kubernetes>=21.7,<26")]);
-    expect(files).toEqual(["integrations: kubernetes>=21.7,<26 | sagemaker==2.117.0"]);
-    expect(result.files[0]!.lines[0]!.from).toEqual(["integration aws", "integration kubernetes"]);
-  });
-
-  test("the merged requirement lives in the earliest file that installs the package", () => {
-    const { files } = resolve([user("kubernetes"), user("pandas", 1), integration("kubernetes", "kubernetes>=21.7,<26")]);
-    expect(files).toEqual(["user: kubernetes>=21.7,<26 | pandas"]);
-  });
-
-  test("a pin from the local environment takes the later constraints", () => {
-    const { files } = resolve([source("local", "kubernetes==25.3.0\n"), integration("kubernetes", "kubernetes>=21.7,<26")]);
-    expect(files).toEqual(["local: kubernetes==25.3.0,>=21.7,<26"]);
-  });
-
-  test("names are compared normalized, extras are joined, the first spelling stays", () => {
-    const { files } = resolve([user("Pillow[webp]>=9.1.0", 0), user("pillow", 1), user("typing_extensions", 2), user("Typing.Extensions>=4", 3), user("pillow[WEBP,avif]", 4)]);
-    expect(files).toEqual(["user: Pillow[webp,avif]>=9.1.0 | typing_extensions>=4"]);
+describe("the files keep ZenML's contents", () => {
+  test("nothing is merged or moved: each file is its text, as ZenML writes it", () => {
+    const { result } = resolve([integration("aws", "kubernetes\nkubernetes>=21.7,<26\nsagemaker==2.117.0"), userFile("/src/requirements.txt", "# pins\nkubernetes==25.3.0  # ours\n\npandas\n")]);
+    expect(result.files.map((f) => [f.origin, f.text])).toEqual([
+      ["integrations", "kubernetes\nkubernetes>=21.7,<26\nsagemaker==2.117.0"],
+      ["user", "# pins\nkubernetes==25.3.0  # ours\n\npandas\n"],
+    ]);
+    expect(result.files[1]!.lines.map((l) => [l.text, l.from])).toEqual([
+      ["kubernetes==25.3.0", ["/src/requirements.txt:2 (settings.docker.requirements)"]],
+      ["pandas", ["/src/requirements.txt:4 (settings.docker.requirements)"]],
+    ]);
     expect(normalizeName("Typing.Extensions__x")).toBe("typing-extensions-x");
-  });
-
-  test("a line written the same way twice stays as written", () => {
-    expect(resolve([user("torch >= 2", 0), integration("pytorch", "torch >= 2")]).files).toEqual(["user: torch >= 2"]);
-  });
-
-  test("stack requirements already installed by required integrations are not repeated", () => {
-    const { files } = resolve([integration("gcp", "kfp==1.8.22", "gcsfs"), source("stack", "kfp==1.8.22", "integration kubeflow"), source("stack", "s3fs>2022.3.0", "integration s3")]);
-    expect(files).toEqual(["integrations: gcsfs | kfp==1.8.22", "stack: s3fs>2022.3.0"]);
-  });
-
-  test("integration files are sorted, so the order of integrations changes no file", () => {
-    const a = resolve([integration("x", "zeta", "alpha>1"), integration("y", "beta")]).files;
-    const b = resolve([integration("y", "beta"), integration("x", "alpha>1", "zeta")]).files;
-    expect(a).toEqual(["integrations: alpha>1 | beta | zeta"]);
-    expect(b).toEqual(a);
-  });
-
-  test("requirements do not move between files with different index options", () => {
-    const { files } = resolve([userFile("requirements.txt", "--extra-index-url https://download.pytorch.org/whl/cpu\ntorch==2.0.0+cpu\n"), integration("pytorch", "torch")]);
-    expect(files).toEqual(["user: --extra-index-url https://download.pytorch.org/whl/cpu | torch==2.0.0+cpu", "integrations: torch"]);
-  });
-
-  test("lines with markers or hashes are kept as written and not merged", () => {
-    const { files } = resolve([user('foo>=1; python_version >= "3.8"', 0), user("foo==1.5 --hash=sha256:abc", 1), user("foo<2", 2)]);
-    expect(files).toEqual(['user: foo>=1; python_version >= "3.8" | foo==1.5 --hash=sha256:abc | foo<2']);
   });
 });
 
@@ -198,12 +171,13 @@ describe("requirements files", () => {
 
   test("includes are inlined, relative to the including file", () => {
     const includes = new Map([
-      ["reqs/base.txt", "numpy\n-r ../shared/pins.txt\n"],
-      ["shared/pins.txt", "numpy<2\n"],
+      ["/src/reqs/base.txt", "numpy\n-r ../shared/pins.txt\n"],
+      ["/src/shared/pins.txt", "numpy<2\n"],
     ]);
-    const { files, messages } = resolve([userFile("reqs/dev.txt", "pytest\n-r base.txt\n--requirement=https://example.com/extra.txt")], linux311, includes);
+    const { files, messages, result } = resolve([userFile("/src/reqs/dev.txt", "pytest\n-r base.txt\n--requirement=https://example.com/extra.txt")], linux311, includes);
     expect(messages).toEqual([]);
-    expect(files).toEqual(["user: --requirement=https://example.com/extra.txt | pytest | numpy<2"]);
+    expect(files).toEqual(["user: --requirement=https://example.com/extra.txt | pytest | numpy | numpy<2"]);
+    expect(result.files[0]!.text).toBe("--requirement=https://example.com/extra.txt\npytest\nnumpy\nnumpy<2\n");
   });
 
   test("loadIncludes reads each included file once, through the caller's reader", async () => {
@@ -213,18 +187,18 @@ describe("requirements files", () => {
       reads.push(path);
       return disk[path];
     });
-    expect(reads).toEqual(["reqs/base.txt", "reqs/missing.txt", "shared/pins.txt"]);
+    // Includes may lie anywhere, as the file itself may; `..` past the relative start stays relative.
+    expect(reads).toEqual(["reqs/base.txt", "reqs/missing.txt", "../outside.txt", "shared/pins.txt"]);
     expect([...includes.keys()]).toEqual(["reqs/base.txt", "shared/pins.txt"]);
   });
 
-  test("a missing include, one outside the source root, a cycle and a constraints file are errors", () => {
+  test("a missing include, a cycle and a constraints file are errors", () => {
     const includes = new Map([["a.txt", "-r b.txt"], ["b.txt", "-r a.txt"]]);
-    const { messages } = resolve([userFile("requirements.txt", "-r missing.txt\n-r ../secrets.txt\n-r a.txt\n-c constraints.txt")], linux311, includes);
+    const { messages } = resolve([userFile("requirements.txt", "-r missing.txt\n-r a.txt\n-c constraints.txt")], linux311, includes);
     expect(messages).toEqual([
-      'error FILE_NOT_FOUND at settings.docker.requirements: "-r missing.txt" (requirements.txt:1 (settings.docker.requirements)) includes "missing.txt", which does not exist in the source root. Fix the path (it is relative to the including file).',
-      'error INVALID_PATH at settings.docker.requirements: "-r ../secrets.txt" (requirements.txt:2 (settings.docker.requirements)) includes a file outside the source root. Include files inside it.',
+      'error FILE_NOT_FOUND at settings.docker.requirements: "-r missing.txt" (requirements.txt:1 (settings.docker.requirements)) includes "missing.txt", which does not exist. Fix the path (it is relative to the including file).',
       'error INVALID_REQUIREMENT at settings.docker.requirements: "-r a.txt" (b.txt:1 (settings.docker.requirements)) includes "a.txt", which includes it again. Remove one of the includes.',
-      'error INVALID_REQUIREMENT at settings.docker.requirements: "-c constraints.txt" (requirements.txt:4 (settings.docker.requirements)) names a constraints file, which the image cannot read: generated requirements files are installed before the sources are copied. Write its pins into the requirements instead.',
+      'error INVALID_REQUIREMENT at settings.docker.requirements: "-c constraints.txt" (requirements.txt:3 (settings.docker.requirements)) names a constraints file, which the image cannot read: generated requirements files are installed before the sources are copied. Write its pins into the requirements instead.',
     ]);
   });
 
@@ -281,6 +255,6 @@ test("installer flags reach the command as separate words", () => {
   };
   expect(commandsFor(layer, { cacheMounts: false }).shell).toBe("pip install --no-cache-dir --default-timeout=60 --no-deps -r /app/.zenml_user_requirements");
   expect(commandsFor({ ...layer, installer: { tool: "uv", args: ["--index-strategy=unsafe-best-match"], noCache: false } }, { cacheMounts: true }).shell).toBe(
-    "uv pip install --system --index-strategy=unsafe-best-match -r /app/.zenml_user_requirements",
+    "uv pip install --index-strategy=unsafe-best-match -r /app/.zenml_user_requirements",
   );
 });

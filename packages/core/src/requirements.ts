@@ -1,7 +1,8 @@
 /**
  * The requirements resolver: reads requirement lines in pip's requirements-file format (PEP 508
- * requirements, PEP 440 versions, options, `-r` includes), merges duplicates and finds
- * contradictions before any build starts.
+ * requirements, PEP 440 versions, options, `-r` includes) and finds contradictions before any
+ * build starts. The generated files keep ZenML's contents; the resolver only changes them where
+ * the image could not install them otherwise.
  *
  * Pure: core touches no file system, so included files are read by the caller (`loadIncludes`
  * with the host's reader) and handed in.
@@ -10,31 +11,30 @@
  * - Conflicts: requirements of one package that no version satisfies together. Only what is
  *   certain is reported: URLs, local paths, `===`, and markers that cannot be evaluated for the
  *   target are never flagged, and version ranges are widened where PEP 440 has fine print
- *   (pre-releases after `<`, post-releases after `>`, local labels), never narrowed.
- * - Merging: plain requirements of one package (`kubernetes`, `kubernetes>=21.7,<26`) become one
- *   line in the earliest file that installs the package. Each file is its own `pip install`, in
- *   order; were the merged line in the later file, the first install would pick the newest
- *   version and the later one would replace it, after everything between was resolved against
- *   the wrong one. A requirement moves only between files with the same global options
- *   (`--index-url`, `--find-links`, ...), since those decide where it is downloaded from.
+ *   (pre-releases after `<`, post-releases after `>`, local labels), never narrowed. Within one
+ *   file pip would fail: an error. Across files the later install replaces the earlier version,
+ *   as in ZenML (where the user's pins win): a warning naming both.
  * - Local paths (`-e .`, `./lib`, `name @ file:...`) need the sources, so they go to a second
  *   file per origin, installed after the sources are copied, with the origin's global options.
  * - Includes are inlined: the generated file is copied alone, so `-r other.txt` would not be
  *   found in the image.
  */
+import { posix } from "node:path";
 import { compare, explain as parseVersion, satisfies, validRange, type Pep440Version } from "@renovatebot/pep440";
 import { codes, error, show, warning, type Diagnostic } from "./diagnostics.js";
 import type { Platform, RequirementLine, RequirementsOrigin } from "./ir.js";
 
 export type RequirementSource = {
-  /** The generated file the lines belong to. Files are installed in the order of their first source. */
+  /** The generated file the lines belong to; sources are given in install order, one per file. */
   origin: RequirementsOrigin;
   /** Requirements-file text: a file's contents, a command's output, or a single requirement. */
   text: string;
   /** Where the text came from, in messages: a settings path, or `integration mlflow`. */
   from: string;
-  /** The text's file relative to the source root (POSIX), when it is one: its `-r` includes resolve beside it. */
+  /** The text's file as the settings name it (absolute, or relative to their base), when it is one: its `-r` includes resolve beside it. */
   file?: string;
+  /** The settings path of each line, when the text is a list of single lines. */
+  linePaths?: readonly string[];
 };
 
 /** What markers are evaluated for: the image, not the machine that compiles. */
@@ -47,12 +47,14 @@ export type ResolvedFile = {
   origin: RequirementsOrigin;
   /** Holds local-path requirements: install it after the sources are copied. */
   afterSources: boolean;
+  /** The file's contents: ZenML's text as it is, unless a line had to move or an include was inlined. */
+  text: string;
   lines: ResolvedLine[];
 };
 
 export type ResolvedRequirements = { files: ResolvedFile[]; diagnostics: Diagnostic[] };
 
-/** Reads a file relative to the source root; undefined when it does not exist. */
+/** Reads a file (absolute, or relative to the settings' base); undefined when it does not exist. */
 export type IncludeReader = (path: string, from: string) => Promise<string | undefined>;
 
 /** PEP 503 normalized project name. */
@@ -60,13 +62,13 @@ export function normalizeName(name: string): string {
   return name.toLowerCase().replace(/[-_.]+/g, "-");
 }
 
-/**
- * Resolves requirement sources (given in install order) into generated files. `includes` maps
- * root-relative paths to the text of files named by `-r`; see `loadIncludes`.
- */
 /** Characters of one requirements text: far beyond any real environment (pip freeze of thousands of packages is ~100 KiB). */
 const maxTextLength = 4 * 2 ** 20;
 
+/**
+ * Resolves requirement sources (given in install order) into generated files. `includes` maps
+ * the paths of files named by `-r` to their text; see `loadIncludes`.
+ */
 export function resolveRequirements(
   sources: readonly RequirementSource[],
   target: RequirementTarget,
@@ -87,12 +89,12 @@ export function resolveRequirements(
     if (entry.kind !== "requirement") continue;
     const parsed = parseRequirement(entry.text);
     if (typeof parsed === "string") {
-      diagnostics.push(error(codes.INVALID_REQUIREMENT, entry.source.from,
+      diagnostics.push(error(codes.INVALID_REQUIREMENT, entry.path,
         `${show(entry.text)} (${entry.at}) is not a valid requirement: ${parsed}. Write it as in a requirements file, e.g. \`torch>=2,<3\`, \`pkg @ https://host/pkg.whl\` or \`-e ./lib\`.`));
       entry.kind = "dropped";
     } else if (parsed.kind === "local" && /^(\/|~|(\w+\+)?file:\/\/)/.test(parsed.location)) {
       // Typical of `pip freeze` with the project installed in development mode.
-      diagnostics.push(warning(codes.INVALID_PATH, entry.source.from,
+      diagnostics.push(warning(codes.INVALID_PATH, entry.path,
         `${show(entry.text)} (${entry.at}) points at an absolute path on this machine, which the image does not have, so it is left out. Use a path relative to the source root, or install the project with \`local_project_install_command\`.`));
       entry.kind = "dropped";
     } else {
@@ -100,12 +102,12 @@ export function resolveRequirements(
     }
   }
   diagnostics.push(...findConflicts(entries, markerEnvironment(target)));
-  return { files: buildFiles(entries), diagnostics };
+  return { files: buildFiles(sources, entries), diagnostics };
 }
 
 /**
  * Reads every file that the sources include with `-r`, and the files those include, with the
- * host's reader. Paths that leave the source root are not read; `resolveRequirements` reports them.
+ * host's reader. Missing files are left out; `resolveRequirements` reports them.
  */
 export async function loadIncludes(sources: readonly RequirementSource[], read: IncludeReader): Promise<Map<string, string>> {
   const files = new Map<string, string>();
@@ -116,7 +118,7 @@ export async function loadIncludes(sources: readonly RequirementSource[], read: 
       const option = parseOption(text);
       if (option?.kind !== "include" || isUrl(option.value)) continue;
       const path = includePath(option.value, next.file);
-      if (path === undefined || tried.has(path)) continue;
+      if (tried.has(path)) continue;
       tried.add(path);
       const contents = await read(path, next.from);
       if (contents !== undefined) {
@@ -138,8 +140,12 @@ type Entry = {
   text: string;
   /** Location for messages: `file:line (from)` or `from`. */
   at: string;
+  /** The settings path a diagnostic about the entry names. */
+  path: string;
   source: RequirementSource;
   requirement?: Requirement;
+  /** From a file the source includes with `-r`: the source's text is rewritten. */
+  included?: boolean;
 };
 
 /** pip's logical lines: a trailing backslash continues a line (not a comment line); `#` at the start or after whitespace starts a comment. */
@@ -175,17 +181,10 @@ function parseOption(text: string): Option | undefined {
   return { kind: optionKinds[match?.[1] ?? ""] ?? "other", value };
 }
 
-/** The root-relative path of an include, or undefined when it leaves the source root. */
-function includePath(value: string, file: string | undefined): string | undefined {
-  if (value.startsWith("/") || /^[A-Za-z]:/.test(value)) return undefined;
-  const parts = file ? file.split("/").slice(0, -1) : [];
-  for (const part of value.replaceAll("\\", "/").split("/")) {
-    if (part === "..") {
-      if (parts.length === 0) return undefined;
-      parts.pop();
-    } else if (part !== "." && part !== "") parts.push(part);
-  }
-  return parts.join("/");
+/** The path of an include: absolute, or relative to the including file (a list's to the settings' base). */
+function includePath(value: string, file: string | undefined): string {
+  const normalized = value.replaceAll("\\", "/");
+  return posix.normalize(normalized.startsWith("/") || !file ? normalized : posix.join(posix.dirname(file), normalized));
 }
 
 /** The entries of one text, with `-r` includes inlined in place. */
@@ -199,24 +198,24 @@ function expand(
 ): Entry[] {
   const entries: Entry[] = [];
   for (const line of logicalLines(text)) {
-    const at = file ? `${file}:${line.line} (${source.from})` : source.from;
-    const entry: Entry = { kind: "requirement", text: line.text, at, source };
+    const settingPath = (file === undefined ? source.linePaths?.[line.line - 1] : undefined) ?? source.from;
+    const at = file ? `${file}:${line.line} (${source.from})` : settingPath;
+    const entry: Entry = { kind: "requirement", text: line.text, at, path: settingPath, source };
     const option = parseOption(line.text);
     if (option?.kind === "constraint") {
-      diagnostics.push(error(codes.INVALID_REQUIREMENT, source.from,
+      diagnostics.push(error(codes.INVALID_REQUIREMENT, settingPath,
         `${show(line.text)} (${at}) names a constraints file, which the image cannot read: generated requirements files are installed before the sources are copied. Write its pins into the requirements instead.`));
+      entries.push({ ...entry, kind: "dropped" });
     } else if (option?.kind === "include" && !isUrl(option.value)) {
       const path = includePath(option.value, file);
-      const included = path === undefined ? undefined : includes.get(path);
-      if (path === undefined) {
-        diagnostics.push(error(codes.INVALID_PATH, source.from, `${show(line.text)} (${at}) includes a file outside the source root. Include files inside it.`));
-      } else if (stack.includes(path) || path === file) {
-        diagnostics.push(error(codes.INVALID_REQUIREMENT, source.from, `${show(line.text)} (${at}) includes ${show(path)}, which includes it again. Remove one of the includes.`));
+      const included = includes.get(path);
+      if (stack.includes(path) || path === file) {
+        diagnostics.push(error(codes.INVALID_REQUIREMENT, settingPath, `${show(line.text)} (${at}) includes ${show(path)}, which includes it again. Remove one of the includes.`));
       } else if (included === undefined) {
-        diagnostics.push(error(codes.FILE_NOT_FOUND, source.from,
-          `${show(line.text)} (${at}) includes ${show(path)}, which does not exist in the source root. Fix the path (it is relative to the including file).`));
+        diagnostics.push(error(codes.FILE_NOT_FOUND, settingPath,
+          `${show(line.text)} (${at}) includes ${show(path)}, which does not exist. Fix the path (it is relative to the including file).`));
       } else {
-        entries.push(...expand(source, included, path, includes, file ? [...stack, file] : stack, diagnostics));
+        entries.push(...expand(source, included, path, includes, file ? [...stack, file] : stack, diagnostics).map((e) => ({ ...e, included: true })));
       }
     } else {
       // Remote includes (`-r https://...`) are kept: pip fetches them during the build.
@@ -239,13 +238,10 @@ type Clause = { op: string; version: string; allowed: VersionSet };
 type Named = {
   kind: "named";
   name: string;
-  display: string;
   extras: string[];
   clauses: Clause[];
   /** The environment marker's text; valid, as parsing checked. */
   marker?: string;
-  /** No marker and no per-requirement options: safe to merge into another line. */
-  plain: boolean;
 };
 
 type Requirement =
@@ -263,17 +259,17 @@ const fileUrl = /^(\w+\+)?file:/;
 const localPath = /^(\.|\/|~|[A-Za-z]:[\\/])/;
 
 /** pip: per-requirement options (`--hash=...`) start at the first word beginning with `-`. */
-function splitOptions(line: string): { requirement: string; options: boolean } {
+function splitOptions(line: string): { requirement: string } {
   const words = line.split(" ");
   const cut = words.findIndex((word, i) => i > 0 && word.startsWith("-"));
-  return cut < 0 ? { requirement: line, options: false } : { requirement: words.slice(0, cut).join(" ").trim(), options: true };
+  return { requirement: cut < 0 ? line : words.slice(0, cut).join(" ").trim() };
 }
 
 /** A requirement, or why it is not one. */
 function parseRequirement(line: string): Requirement | string {
   const option = parseOption(line);
   const editable = option?.kind === "editable";
-  const { requirement: text, options } = option && editable ? { requirement: option.value, options: false } : splitOptions(line);
+  const { requirement: text } = option && editable ? { requirement: option.value } : splitOptions(line);
 
   // pip's bare paths and URLs, optionally with `[extras]` and `; marker`.
   const location = (isUrl(text) ? text.split(/(?<=\s);/) : text.split(";"))[0]!.trim().replace(/\[[^\]]*\]$/, "");
@@ -310,7 +306,7 @@ function parseRequirement(line: string): Requirement | string {
     if (typeof clause === "string") return clause;
     clauses.push(clause);
   }
-  return { kind: "named", name: normalizeName(name), display: name, extras, clauses, ...(marker ? { marker } : {}), plain: !marker && !options };
+  return { kind: "named", name: normalizeName(name), extras, clauses, ...(marker ? { marker } : {}) };
 }
 
 function parseClause(text: string): Clause | string {
@@ -413,7 +409,10 @@ function requirementSet(requirement: Named, compare: Order): VersionSet {
 // ---------------------------------------------------------------------------------------------
 // Conflicts
 
-/** One error per package whose applicable requirements no version satisfies together. */
+/**
+ * Per package: an error when the requirements of one file contradict each other (pip fails), a
+ * warning when a later file's contradict an earlier file's (the later install replaces the version).
+ */
 function findConflicts(entries: readonly Entry[], environment: MarkerEnvironment): Diagnostic[] {
   const order = memoizedOrder();
   // Exports repeat a few markers on many lines: evaluate each once.
@@ -422,125 +421,71 @@ function findConflicts(entries: readonly Entry[], environment: MarkerEnvironment
     if (!evaluated.has(marker)) evaluated.set(marker, evaluate(parseMarker(marker) as Marker, environment));
     return evaluated.get(marker);
   };
-  const byName = new Map<string, { entry: Entry; set: VersionSet }[]>();
+  // Package -> its requirements, grouped by file, files in install order.
+  const byName = new Map<string, Map<RequirementSource, { entry: Entry; set: VersionSet }[]>>();
   for (const entry of entries) {
     const requirement = entry.requirement;
     if (requirement?.kind !== "named" || requirement.clauses.length === 0) continue;
     if (requirement.marker && applies(requirement.marker) !== true) continue;
-    const list = byName.get(requirement.name) ?? [];
+    const files = byName.get(requirement.name) ?? new Map();
+    byName.set(requirement.name, files);
+    const list = files.get(entry.source) ?? [];
+    files.set(entry.source, list);
     list.push({ entry, set: requirementSet(requirement, order) });
-    byName.set(requirement.name, list);
   }
   const diagnostics: Diagnostic[] = [];
-  for (const [name, list] of byName) {
-    let allowed = everything;
-    for (const [index, item] of list.entries()) {
-      allowed = intersect(allowed, item.set, order);
-      if (allowed.length > 0) continue;
-      // Name one earlier requirement that alone contradicts this one, else all earlier ones.
-      const earlier = list.slice(0, index);
-      const partner = earlier.find((other) => intersect(other.set, item.set, order).length === 0);
-      const involved = [...(partner ? [partner] : earlier), item].map(({ entry }) => `as ${show(splitOptions(entry.text).requirement)} by ${entry.at}`);
-      const last = involved.pop()!;
-      diagnostics.push(error(codes.REQUIREMENTS_CONFLICT, (partner ?? earlier[0]!).entry.source.from,
-        `${name} is required ${involved.join(", ")} and ${last}, and no version satisfies ${involved.length > 1 ? "all of them" : "both"}. Change or remove one of them.`));
-      break;
+  const describe = (item: { entry: Entry }) => `as ${show(splitOptions(item.entry.text).requirement)} by ${item.entry.at}`;
+  for (const [name, files] of byName) {
+    const installed: { items: { entry: Entry; set: VersionSet }[]; allowed: VersionSet }[] = [];
+    for (const list of files.values()) {
+      let allowed = everything;
+      let contradicted = false;
+      for (const [index, item] of list.entries()) {
+        allowed = intersect(allowed, item.set, order);
+        if (allowed.length > 0) continue;
+        // Name one earlier requirement that alone contradicts this one, else all earlier ones.
+        const earlier = list.slice(0, index);
+        const partner = earlier.find((other) => intersect(other.set, item.set, order).length === 0);
+        const involved = [...(partner ? [partner] : earlier), item].map(describe);
+        const last = involved.pop()!;
+        diagnostics.push(error(codes.REQUIREMENTS_CONFLICT, (partner ?? earlier[0]!).entry.path,
+          `${name} is required ${involved.join(", ")} and ${last}, one file that pip installs at once, and no version satisfies ${involved.length > 1 ? "all of them" : "both"}. Change or remove one of them.`));
+        contradicted = true;
+        break;
+      }
+      if (contradicted) continue;
+      const replaced = installed.find((before) => intersect(before.allowed, allowed, order).length === 0);
+      if (replaced) {
+        diagnostics.push(warning(codes.REQUIREMENTS_CONFLICT, list[0]!.entry.path,
+          `${name} is required ${list.map(describe).join(", ")}, which no version of the earlier ${replaced.items.map(describe).join(", ")} satisfies. ` +
+            "ZenML installs the files in order, so this later requirement wins and replaces the version; what the earlier file installed for it may break. Align the two."));
+      }
+      installed.push({ items: list, allowed });
     }
   }
   return diagnostics;
 }
 
-
 // ---------------------------------------------------------------------------------------------
-// Merging and the generated files
+// The generated files
 
-/** Integration requirements are sets: sorted, so listing integrations in another order changes no file. */
-const unordered: ReadonlySet<RequirementsOrigin> = new Set(["integrations", "stack"]);
-
-type Line = {
-  text: string;
-  from: string[];
-  sortKey: string;
-  /** A plain requirement, merged with every later one of its package. */
-  named?: Named;
-  /** Another line folded into this one: print `named` instead of `text`. */
-  merged?: boolean;
-};
-type Draft = { options: Line[]; before: Line[]; after: Line[] };
-
-function buildFiles(entries: readonly Entry[]): ResolvedFile[] {
-  // One draft per origin, in the order of their first source.
-  const drafts = new Map<RequirementsOrigin, Draft>();
-  for (const { source, kind, text, at } of entries) {
-    const draft = drafts.get(source.origin) ?? { options: [], before: [], after: [] };
-    drafts.set(source.origin, draft);
-    if (kind === "option") addUnique(draft.options, text, at);
-  }
-  const options = new Map([...drafts].map(([origin, draft]) => [origin, draft.options.map((o) => o.text).join("\n")]));
-
-  // The first line of each package (or of each other line) holds the later ones of the same options.
-  const holders = new Map<string, { line: Line; origin: RequirementsOrigin }>();
-  for (const { requirement, source, text, at } of entries) {
-    if (!requirement) continue;
-    const named = requirement.kind === "named" && requirement.plain ? requirement : undefined;
-    const key = named ? `name ${named.name}` : `line ${text}`;
-    const holder = holders.get(key);
-    if (holder && options.get(holder.origin) === options.get(source.origin)) {
-      if (named && holder.line.named) {
-        holder.line.named = merge(holder.line.named, named);
-        holder.line.merged ||= text !== holder.line.text;
-      }
-      if (!holder.line.from.includes(at)) holder.line.from.push(at);
-      continue;
-    }
-    const line: Line = { text, from: [at], sortKey: named?.name ?? text, ...(named ? { named } : {}) };
-    if (!holder) holders.set(key, { line, origin: source.origin });
-    const draft = drafts.get(source.origin)!;
-    (requirement.kind === "local" ? draft.after : draft.before).push(line);
-  }
-
+/** One file per source, with the source's text; local paths move to a second file installed after the sources. */
+function buildFiles(sources: readonly RequirementSource[], entries: readonly Entry[]): ResolvedFile[] {
   const files: ResolvedFile[] = [];
-  for (const afterSources of [false, true]) {
-    for (const [origin, draft] of drafts) {
-      const lines = afterSources ? draft.after : draft.before;
-      if (lines.length === 0) continue;
-      const ordered = unordered.has(origin) ? [...lines].sort((a, b) => compareText(a.sortKey, b.sortKey) || compareText(a.text, b.text)) : lines;
-      files.push({
-        origin,
-        afterSources,
-        lines: [...draft.options, ...ordered].map((line) => ({ text: line.merged ? formatNamed(line.named!) : line.text, from: line.from })),
-      });
-    }
+  const after: ResolvedFile[] = [];
+  for (const source of sources) {
+    const mine = entries.filter((entry) => entry.source === source);
+    const options = mine.filter((entry) => entry.kind === "option");
+    const local = mine.filter((entry) => entry.requirement?.kind === "local");
+    const rest = mine.filter((entry) => entry.kind === "requirement" && entry.requirement?.kind !== "local");
+    const rewritten = local.length > 0 || mine.some((entry) => entry.kind === "dropped" || entry.included);
+    const line = (entry: Entry): ResolvedLine => ({ text: entry.text, from: [entry.at] });
+    const text = (list: readonly Entry[]) => list.map((entry) => `${entry.text}\n`).join("");
+    if (!rewritten) files.push({ origin: source.origin, afterSources: false, text: source.text, lines: [...options, ...rest].map(line) });
+    else if (rest.length > 0) files.push({ origin: source.origin, afterSources: false, text: text([...options, ...rest]), lines: [...options, ...rest].map(line) });
+    if (local.length > 0) after.push({ origin: source.origin, afterSources: true, text: text([...options, ...local]), lines: [...options, ...local].map(line) });
   }
-  return files;
-}
-
-function addUnique(lines: Line[], text: string, at: string): void {
-  const same = lines.find((line) => line.text === text);
-  if (same) same.from.push(at);
-  else lines.push({ text, from: [at], sortKey: text });
-}
-
-/** Both requirements in one: extras and clauses of both, each once, in order. */
-function merge(a: Named, b: Named): Named {
-  const extras = [...a.extras];
-  for (const extra of b.extras) {
-    if (!extras.some((e) => normalizeName(e) === normalizeName(extra))) extras.push(extra);
-  }
-  const clauses = [...a.clauses];
-  for (const clause of b.clauses) {
-    if (!clauses.some((c) => c.op === clause.op && c.version === clause.version)) clauses.push(clause);
-  }
-  return { ...a, extras, clauses };
-}
-
-function formatNamed(requirement: Named): string {
-  const extras = requirement.extras.length > 0 ? `[${requirement.extras.join(",")}]` : "";
-  return `${requirement.display}${extras}${requirement.clauses.map((c) => c.op + c.version).join(",")}`;
-}
-
-function compareText(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
+  return [...files, ...after];
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -4,6 +4,7 @@
  * into something else.
  */
 import { codes, error, show, type Diagnostic } from "./diagnostics.js";
+import { parseImageRef } from "./reference.js";
 
 /**
  * Control characters other than tab (a newline could start a new instruction), and unpaired
@@ -67,17 +68,12 @@ export function checkUser(user: string, path: string): Diagnostic | undefined {
     `${show(user)} is not a user name or UID: use letters, digits, \`_\`, \`-\` and \`.\`, optionally \`:group\`, e.g. \`zenml\` or \`1000:1000\`.`);
 }
 
-/**
- * Image references as Docker parses them: `[host[:port]/]path[:tag][@digest]`, lower case path,
- * tag of at most 128 word characters, `.` and `-`.
- */
-const imageRef =
-  /^(?:(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)*|\[[0-9a-fA-F:]+\])(?::[0-9]+)?\/)?[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*(?::[\w][\w.-]{0,127})?(?:@[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,})?$/;
-
+/** An image reference as Docker reads it (see `reference.ts`). */
 export function checkImageRef(ref: string, path: string): Diagnostic | undefined {
-  if (ref.length <= 255 && imageRef.test(ref)) return undefined;
+  const parsed = parseImageRef(ref);
+  if (parsed.ok) return undefined;
   return error(codes.INVALID_IMAGE_REF, path,
-    `${show(ref)} is not an image reference: write \`[registry/]name[:tag][@sha256:digest]\` with a lower-case name, e.g. \`python:3.11-slim\`.`);
+    `${show(ref)} is not an image reference (${parsed.problem}): write \`[registry/]name[:tag][@sha256:digest]\` with a lower-case name, e.g. \`python:3.11-slim\`.`);
 }
 
 /** Installer flags: `--name` or `--name=value`. */

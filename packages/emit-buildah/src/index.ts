@@ -7,7 +7,7 @@
  * (`STORAGE_DRIVER`, `BUILDAH_ISOLATION`, `CONTAINERS_STORAGE_CONF`, ...), never from the script.
  *
  * Layer cache: the layers are cut into steps, each ending at a layer that changes files (apt,
- * installer, requirements, sources, run). The script commits each step as the image
+ * installer, requirements, sources, permissions, run). The script commits each step as the image
  * `<cache>:<key>-<parent image ID>`, the key computed here from core's chained layer key (the
  * layer, every earlier one and the files they read) and the script text so far (how this backend
  * runs them), and starts after the newest step whose image exists, as `buildah bud --layers` and
@@ -23,8 +23,10 @@ import {
   warning,
   type Artifacts,
   type BuildSecret,
+  type BuildOptions,
   type CacheMount,
   type Diagnostic,
+  type EnvValue,
   type ImagePlan,
   type Layer,
   type LayerKind,
@@ -50,9 +52,9 @@ const dollar = "DOCKWRIGHT_DOLLAR";
 
 /** Prints `build.sh` for the image; nothing for an image used as is. */
 export function emitBuildah(image: ImagePlan, options: BuildahOptions = {}): Artifacts {
-  if (image.skipBuild) return { files: [], diagnostics: [] };
-  const oversized = oversizedEnv(image);
-  if (oversized.length > 0) return { files: [], diagnostics: oversized };
+  if (image.mode !== "build") return { files: [], diagnostics: [] };
+  const unsupported = [...oversizedEnv(image), ...envModifiers(image)];
+  if (unsupported.length > 0) return { files: [], diagnostics: unsupported };
   const { parent } = image;
   const printed = parent.kind === "dockerfile" ? userDockerfile(image, parent) : fromLayers(image, parent, options);
   const files = [{ path: "build.sh", contents: `${printed.lines.join("\n")}\n` }];
@@ -69,7 +71,7 @@ export const layerCache = "localhost/dockwright-cache";
 function header(image: ImagePlan, what: string, contextDefault: string, contextHelp: string, usesContext = true): string[] {
   const secrets = image.secrets.length === 0 ? [] : [
     "# Build secrets come from the variables and files named below (files relative to the working",
-    "# directory, the source root); they are mounted into the commands that need them, never stored.",
+    "# directory, the run configuration's folder); they are mounted into the commands that need them, never stored.",
   ];
   return [
     "#!/usr/bin/env bash",
@@ -96,7 +98,7 @@ function header(image: ImagePlan, what: string, contextDefault: string, contextH
 }
 
 /** Layers that change files: each ends a step of the layer cache. The others only configure. */
-const changesFiles: ReadonlySet<LayerKind> = new Set(["apt", "installer", "requirements", "sources", "run"]);
+const changesFiles: ReadonlySet<LayerKind> = new Set(["apt", "installer", "requirements", "sources", "permissions", "run"]);
 
 /** A step: the commands of a run of layers ending at one that changes files; `key` names its cached image. */
 type Step = { lines: string[]; key: string; what: string };
@@ -106,13 +108,13 @@ type Step = { lines: string[]; key: string; what: string };
  * of its last layer with the script text up to it, so a change to what the layers are or to how
  * this backend prints them (cache mounts, a newer Dockwright) misses the cache.
  */
-function cacheSteps(image: ImagePlan, caps: { cacheMounts: boolean }): { steps: Step[]; tail: string[] } {
+function cacheSteps(image: ImagePlan, caps: { cacheMounts: boolean }, runEnv: string[]): { steps: Step[]; tail: string[] } {
   const record = cacheRecord(image);
   const steps: Step[] = [];
   let lines: string[] = [];
   let text = "";
   image.layers.forEach((layer, i) => {
-    lines.push(...printLayer(layer, caps));
+    lines.push(...printLayer(layer, caps, runEnv));
     if (!changesFiles.has(layer.kind)) return;
     text += `${lines.join("\n")}\n`;
     steps.push({ lines, key: sha256(`${record.layers[i]!.key}\n${text}`).slice(7), what: describe(layer) });
@@ -141,7 +143,9 @@ function fromLayers(image: ImagePlan, parent: Exclude<ParentImage, { kind: "dock
   const caps = { cacheMounts: options.cacheMounts ?? true };
   const diagnostics: Diagnostic[] = [];
   const secrets = image.secrets.length > 0;
-  const { steps, tail } = cacheSteps(image, caps);
+  // Build arguments (the proxy variables) reach each RUN step, as `docker build --build-arg` does, never the image.
+  const runEnv = image.buildOptions.buildArgs.map(([name, value]) => `--env ${shellQuote(`${name}=${value}`)}`);
+  const { steps, tail } = cacheSteps(image, caps, runEnv);
 
   const { entrypoint, cmd, labels } = image.config;
   const config: string[] = [];
@@ -243,7 +247,7 @@ function fromLayers(image: ImagePlan, parent: Exclude<ParentImage, { kind: "dock
   return { lines, diagnostics };
 }
 
-function printLayer(layer: Layer, caps: { cacheMounts: boolean }): string[] {
+function printLayer(layer: Layer, caps: { cacheMounts: boolean }, runEnv: string[]): string[] {
   return match(layer)
     .with({ kind: "workdir" }, ({ path }) => [
       // `buildah config` does not create the folder (WORKDIR does); copying an empty folder does.
@@ -253,10 +257,10 @@ function printLayer(layer: Layer, caps: { cacheMounts: boolean }): string[] {
       `buildah config --workingdir ${shellQuote(path)} "$ctr"`,
     ])
     .with({ kind: "env" }, ({ vars }) => envCommands(vars))
-    .with({ kind: "apt" }, { kind: "installer" }, { kind: "run" }, (l) => [run(l, caps)])
+    .with({ kind: "apt" }, { kind: "installer" }, { kind: "permissions" }, { kind: "run" }, (l) => [run(l, caps, runEnv)])
     .with({ kind: "requirements" }, (l) => [
       `buildah copy --quiet "$ctr" "$CONTEXT"/${shellQuote(l.file)} ${shellQuote(l.dest)}`,
-      run(l, caps),
+      run(l, caps, runEnv),
     ])
     // Like `COPY . .`: the whole context into the work directory.
     .with({ kind: "sources" }, ({ chown }) => [
@@ -271,12 +275,28 @@ const maxArgBytes = 131_071;
 /** Arguments of one `buildah config` call, well below the ~2 MiB Linux allows for all of them. */
 const maxCallBytes = 1 << 20;
 
+/**
+ * An env value as `buildah config --env` reads it: it expands `${NAME}` from the image's
+ * variables, so a variable part is written as one and every literal `$` as the helper.
+ */
+function envText(value: EnvValue): string {
+  return value.map((part) => (typeof part === "string" ? part.replaceAll("$", `\${${dollar}}`) : `\${${part.variable}}`)).join("");
+}
+
+/** `buildah config` expands only `$NAME` and `${NAME}`, not `${NAME:-word}`. */
+function envModifiers(image: ImagePlan): Diagnostic[] {
+  return image.layers.flatMap((layer) => (layer.kind === "env" ? layer.vars : []))
+    .filter(([, value]) => value.some((part) => typeof part !== "string" && part.modifier !== undefined))
+    .map(([name]) => error(codes.UNSUPPORTED_BY_BACKEND, `environment.${name}`,
+      `the value of ${name} uses \`\${VAR:-word}\` or \`\${VAR:+word}\`, which \`buildah config --env\` does not expand. Use the Dockerfile or LLB, or write the value without it.`));
+}
+
 /** `buildah config --env` calls, split so that no call exceeds what a process may receive. */
-function envCommands(vars: [string, string][]): string[] {
+function envCommands(vars: [string, EnvValue][]): string[] {
   const calls: string[][] = [];
   let size = Infinity;
   for (const [name, value] of vars) {
-    const arg = `${name}=${value.replaceAll("$", `\${${dollar}}`)}`;
+    const arg = `${name}=${envText(value)}`;
     const bytes = Buffer.byteLength(arg) + 16;
     if (size + bytes > maxCallBytes) {
       calls.push([]);
@@ -294,16 +314,16 @@ function envCommands(vars: [string, string][]): string[] {
 /** Env values whose `--env` argument no process can receive, after `$` is escaped. */
 function oversizedEnv(image: ImagePlan): Diagnostic[] {
   return image.layers.flatMap((layer) => (layer.kind === "env" ? layer.vars : []))
-    .filter(([name, value]) => Buffer.byteLength(`${name}=${value.replaceAll("$", `\${${dollar}}`)}`) > maxArgBytes)
+    .filter(([name, value]) => Buffer.byteLength(`${name}=${envText(value)}`) > maxArgBytes)
     .map(([name]) => error(codes.UNSUPPORTED_BY_BACKEND, `environment.${name}`,
       `the value of ${name} is too long for \`buildah config --env\` once its \`$\` signs are escaped (Linux passes at most ${maxArgBytes} bytes in one argument). ` +
         "Shorten it, or use the Dockerfile or LLB."));
 }
 
-function run(layer: Parameters<typeof commandsFor>[0], caps: { cacheMounts: boolean }): string {
+function run(layer: Parameters<typeof commandsFor>[0], caps: { cacheMounts: boolean }, runEnv: string[]): string {
   const spec = commandsFor(layer, caps);
   const mounts = [...spec.cacheMounts.map(cacheMount), ...spec.secrets.map(secretMount)];
-  return command("buildah run", mounts, `"$ctr" -- /bin/sh -c ${shellQuote(spec.shell)}`);
+  return command("buildah run", [...runEnv, ...mounts], `"$ctr" -- /bin/sh -c ${shellQuote(spec.shell)}`);
 }
 
 /**
@@ -330,19 +350,10 @@ function cacheMount({ id, target, sharing }: CacheMount): string {
 
 /** The user's Dockerfile, built as is with `buildah bud`, with the build options Buildah has flags for. */
 function userDockerfile(image: ImagePlan, parent: Extract<ParentImage, { kind: "dockerfile" }>): Printed {
-  const diagnostics: Diagnostic[] = [];
-  const flags: string[] = [];
-  for (const [key, value] of Object.entries(parent.buildOptions)) {
-    const translate = buildOptions[key];
-    if (translate) flags.push(...translate(value));
-    else {
-      diagnostics.push(warning(codes.SETTING_IGNORED, `parent_image_build_config.build_options.${key}`,
-        `the Buildah script does not pass the build option ${JSON.stringify(key)}; it supports ${Object.keys(buildOptions).join(", ")}. Pass it to buildah by hand.`));
-    }
-  }
+  const { flags, diagnostics } = budFlags(parent.buildOptions);
   const [contextDefault, contextHelp] = parent.contextRoot === undefined
     ? ['$(dirname "${BASH_SOURCE[0]}")', "the Dockerfile's build context (default: this script's folder: only the Dockerfile)"]
-    : [shellQuote(parent.contextRoot), `the Dockerfile's build context (default: ${parent.contextRoot}, from the source root)`];
+    : [shellQuote(parent.contextRoot), `the Dockerfile's build context (default: ${parent.contextRoot}, from the run configuration's folder)`];
   const lines = [
     ...header(image, `from the Dockerfile ${parent.path}, as is, with buildah bud`, contextDefault, contextHelp),
     "# buildah bud's own layer cache: an unchanged Dockerfile gives the same image, with the same ID.",
@@ -353,15 +364,23 @@ function userDockerfile(image: ImagePlan, parent: Extract<ParentImage, { kind: "
   return { lines, diagnostics };
 }
 
-/** ZenML build options (docker-py names) with a `buildah bud` flag. */
-const buildOptions: Record<string, (value: unknown) => string[]> = {
-  buildargs: (value) => entries(value).map(([k, v]) => `--build-arg ${shellQuote(`${k}=${v}`)}`),
-  labels: (value) => entries(value).map(([k, v]) => `--label ${shellQuote(`${k}=${v}`)}`),
-  target: (value) => [`--target ${shellQuote(String(value))}`],
-};
-
-function entries(value: unknown): [string, string][] {
-  return value && typeof value === "object" ? Object.entries(value).map(([k, v]) => [k, String(v)]) : [];
+/** The build options as `buildah bud` flags; the ones it has none for are named in a warning. */
+function budFlags(options: BuildOptions): Printed & { flags: string[] } {
+  const flags = [
+    ...options.buildArgs.map(([k, v]) => `--build-arg ${shellQuote(`${k}=${v}`)}`),
+    ...options.labels.map(([k, v]) => `--label ${shellQuote(`${k}=${v}`)}`),
+    ...(options.target !== undefined ? [`--target ${shellQuote(options.target)}`] : []),
+    ...(options.platform !== undefined ? [`--platform ${shellQuote(options.platform)}`] : []),
+    ...(options.network !== undefined ? [`--network ${shellQuote(options.network)}`] : []),
+    ...(options.noCache ? ["--no-cache"] : []),
+    ...(options.pull ? ["--pull"] : []),
+    ...(options.shmSize !== undefined ? [`--shm-size ${options.shmSize}b`] : []),
+    ...options.extraHosts.map(([host, ip]) => `--add-host ${shellQuote(`${host}:${ip}`)}`),
+  ];
+  const ignored = [...Object.keys(options.other), ...(options.cacheFrom.length > 0 ? ["cache_from"] : [])];
+  const diagnostics = ignored.map((key) => warning(codes.SETTING_IGNORED, `parent_image_build_config.build_options.${key}`,
+    `the Buildah script does not pass the build option ${JSON.stringify(key)}. Pass it to buildah by hand.`));
+  return { flags, lines: [], diagnostics };
 }
 
 /** One option per line once there are two, so a reviewer reads a diff of options. */

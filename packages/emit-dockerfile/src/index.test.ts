@@ -31,7 +31,7 @@ describe("emitDockerfile", () => {
   it("every ENV and LABEL value parses back to the input", () => {
     const vars = hostile.map((value, i): [string, string] => [`V${i}`, value]);
     const labels = hostile.map((value, i): [string, string] => [`org.example.l${i} "odd"`, value]);
-    const text = dockerfileOf(imagePlan([{ kind: "env", vars }], { config: { labels } }));
+    const text = dockerfileOf(imagePlan([{ kind: "env", vars: vars.map(([n, v]) => [n, [v]]) }], { config: { labels } }));
     const instructions = DockerfileParser.parse(text).getInstructions();
     const env = instructions.find((i) => i.getKeyword() === "ENV") as Env;
     expect(env.getProperties().map((p) => [p.getName(), afterVariables(p.getValue())])).toEqual(vars);
@@ -41,7 +41,7 @@ describe("emitDockerfile", () => {
 
   it("prints one instruction per IR step, in order", () => {
     const plan = imagePlan([
-      { kind: "env", vars: [["A", "1"]] },
+      { kind: "env", vars: [["A", ["1"]]] },
       { kind: "apt", packages: ["curl", "git"] },
       { kind: "installer", tool: "uv", secrets: [] },
       { kind: "requirements", origin: "user", file: ".zenml_user_requirements", dest: "/app/.zenml_user_requirements", installer, secrets: [], lines: [] },
@@ -108,19 +108,19 @@ describe("emitDockerfile", () => {
   });
 
   it("refuses a line longer than Docker's parser reads (64 KiB)", () => {
-    const plan = imagePlan([{ kind: "env", vars: [["BIG", "'".repeat(65_535 - 'ENV BIG=""'.length)]] }]);
+    const plan = imagePlan([{ kind: "env", vars: [["BIG", ["'".repeat(65_535 - 'ENV BIG=""'.length)]]] }]);
     expect(emitDockerfile(plan).diagnostics).toEqual([]);
-    const artifacts = emitDockerfile(imagePlan([{ kind: "env", vars: [["BIG", "$".repeat(40_000)]] }]));
+    const artifacts = emitDockerfile(imagePlan([{ kind: "env", vars: [["BIG", ["$".repeat(40_000)]]] }]));
     expect(artifacts.files).toEqual([]);
     expect(artifacts.diagnostics[0]).toMatchObject({ code: "UNSUPPORTED_BY_BACKEND", severity: "error", message: expect.stringContaining("80010 bytes once quoted") });
   });
 
   it("refuses a line break that core should have rejected, instead of starting an instruction", () => {
-    expect(() => emitDockerfile(imagePlan([{ kind: "env", vars: [["A", "x\nRUN evil"]] }]))).toThrow(/line break/);
+    expect(() => emitDockerfile(imagePlan([{ kind: "env", vars: [["A", ["x\nRUN evil"]]] }]))).toThrow(/line break/);
   });
 
   it("writes the generated files next to the Dockerfile; nothing for skip_build", () => {
     expect(emitDockerfile(imagePlan([])).files.map((f) => f.path)).toEqual(["Dockerfile", ".zenml_user_requirements"]);
-    expect(emitDockerfile(imagePlan([], { skipBuild: true })).files).toEqual([]);
+    expect(emitDockerfile(imagePlan([], { mode: "use-parent" })).files).toEqual([]);
   });
 });

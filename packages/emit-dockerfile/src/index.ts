@@ -3,7 +3,7 @@
  * it lands. Two modes: `buildkit` (cache mounts) and `plain` (no BuildKit-only syntax, for
  * Kaniko and the legacy builder).
  */
-import { codes, commandsFor, error, type Artifacts, type CacheMount, type Diagnostic, type ImagePlan, type Layer, type ParentImage, type SecretMount } from "@dockwright/core";
+import { codes, commandsFor, error, type Artifacts, type CacheMount, type Diagnostic, type EnvPart, type EnvValue, type ImagePlan, type Layer, type ParentImage, type SecretMount } from "@dockwright/core";
 import { match } from "ts-pattern";
 
 export type DockerfileMode = "buildkit" | "plain";
@@ -16,7 +16,7 @@ export type DockerfileOptions = {
 
 /** Prints the image's Dockerfile next to the files it copies from the build context. */
 export function emitDockerfile(image: ImagePlan, options: DockerfileOptions = {}): Artifacts {
-  if (image.skipBuild) return { files: [], diagnostics: [] };
+  if (image.mode !== "build") return { files: [], diagnostics: [] };
   if (image.parent.kind === "dockerfile") {
     // The user's own Dockerfile is built as it is.
     return { files: [{ path: "Dockerfile", contents: image.parent.dockerfile }], diagnostics: [] };
@@ -57,8 +57,8 @@ function fromRef(parent: Exclude<ParentImage, { kind: "dockerfile" }>): string {
 function printLayer(layer: Layer, caps: { cacheMounts: boolean }): string {
   return match(layer)
     .with({ kind: "workdir" }, ({ path }) => `WORKDIR ${path}`)
-    .with({ kind: "env" }, ({ vars }) => `ENV ${vars.map(([k, v]) => `${k}=${quote(v)}`).join(" \\\n    ")}`)
-    .with({ kind: "apt" }, { kind: "installer" }, { kind: "run" }, (l) => run(l, caps))
+    .with({ kind: "env" }, ({ vars }) => `ENV ${vars.map(([k, v]) => `${k}=${envWord(v)}`).join(" \\\n    ")}`)
+    .with({ kind: "apt" }, { kind: "installer" }, { kind: "permissions" }, { kind: "run" }, (l) => run(l, caps))
     .with({ kind: "requirements" }, (l) => `COPY ${l.file} ${l.dest}\n${run(l, caps)}`)
     .with({ kind: "sources" }, ({ chown }) => `COPY ${chown ? `--chown=${chown} ` : ""}. .`)
     .with({ kind: "user" }, ({ name }) => `USER ${name}`)
@@ -95,6 +95,20 @@ function plainModeSecrets(image: ImagePlan): Diagnostic {
 
 function cacheMount({ id, target, sharing }: CacheMount): string {
   return `--mount=type=cache,id=${id},target=${target},sharing=${sharing}`;
+}
+
+/**
+ * An ENV value in double quotes: text escaped as `quote` does, each variable as `${NAME}` (with
+ * its `:-`/`:+` word), which Docker expands from the image's environment when the line runs.
+ */
+function envWord(value: EnvValue): string {
+  return `"${value.map((part) => envPart(part, false)).join("")}"`;
+}
+
+function envPart(part: EnvPart, inBraces: boolean): string {
+  if (typeof part === "string") return oneLine(part).replace(inBraces ? /["$\\'}]/g : /["$\\]/g, "\\$&");
+  const word = part.modifier === undefined ? "" : `${part.modifier}${(part.word ?? []).map((p) => envPart(p, true)).join("")}`;
+  return `\${${part.variable}${word}}`;
 }
 
 /**

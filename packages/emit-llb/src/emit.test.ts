@@ -2,6 +2,7 @@ import { createHash } from "node:crypto";
 import { spawnSync } from "node:child_process";
 import type { Artifacts, ImagePlan, Installer, Layer } from "@dockwright/core";
 import { describe, expect, test } from "vitest";
+import { lacks, toolPath } from "../../../test/support/tools.ts";
 import { decodeDefinition, emitLlb, type DumpLlbJson } from "./index.js";
 
 // ---------------------------------------------------------------------------------------------
@@ -28,11 +29,12 @@ function plan(overrides: Partial<ImagePlan> & { layers: Layer[] }): ImagePlan {
     checksum: "sha256:0",
     parent: { kind: "image", ref: "python:3.11-slim" },
     config: { labels: [] },
-    context: { generated: [], dockerignore: [] },
+    context: { generated: [], dockerignore: [], writable: false },
     platform: { os: "linux", architecture: "amd64" },
     sources: { mode: "include" },
-    skipBuild: false,
+    mode: "build",
     secrets: [],
+    buildOptions: { buildArgs: [], labels: [], cacheFrom: [], extraHosts: [], other: {} },
     reuse: true,
     ...overrides,
   };
@@ -43,12 +45,12 @@ const full = plan({
   platform: { os: "linux", architecture: "arm64", variant: "v8" },
   layers: [
     { kind: "workdir", path: "/app" },
-    { kind: "env", vars: hostileEnv },
+    { kind: "env", vars: hostileEnv.map(([n, v]): [string, string[]] => [n, [v]]) },
     { kind: "apt", packages: ["git", "libgomp1"] },
     { kind: "installer", tool: "uv", secrets: [] },
     { kind: "requirements", origin: "local", file: ".zenml_local_requirements", dest: "/app/.zenml_local_requirements", installer: uv, secrets: [], lines: [] },
     { kind: "requirements", origin: "user", file: ".zenml_user_requirements", dest: "/app/.zenml_user_requirements", installer: pip, secrets: [], lines: [] },
-    { kind: "env", vars: [["PATH", "/opt/venv/bin:/usr/local/bin:/usr/bin:/bin"], ["QUOTES", "replaced 'again'"]] },
+    { kind: "env", vars: [["PATH", ["/opt/venv/bin:/usr/local/bin:/usr/bin:/bin"]], ["QUOTES", ["replaced 'again'"]]] },
     { kind: "sources", chown: "1000:1000" },
     { kind: "run", purpose: "local_project_install_command", shell: `pip install -e . && echo "$(whoami)" > '/tmp/who am i'` },
     { kind: "user", name: "1000" },
@@ -61,6 +63,7 @@ const full = plan({
     ],
     dockerignore: ["*.pyc", "build", "data/**", "a&b", "!.zen"],
     sources: { entries: [], digest: "sha256:1", totalSize: 0 },
+    writable: false,
   },
 });
 
@@ -99,7 +102,7 @@ const cases: Record<string, { image: ImagePlan }> = {
           lines: [],
         },
       ],
-      context: { generated: [{ path: ".zenml_user_requirements", contents: "private-pkg\n" }], dockerignore: [] },
+      context: { generated: [{ path: ".zenml_user_requirements", contents: "private-pkg\n" }], dockerignore: [], writable: false },
       secrets: [{ id: "netrc", source: { file: "~/.netrc" } }, { id: "index.token", source: { env: "INDEX_TOKEN" } }],
     }),
   },
@@ -193,7 +196,7 @@ describe.each(Object.keys(cases))("%s", (name) => {
     expect(again).toEqual(artifacts);
   });
 
-  test("protoc --decode_raw reads the definition and each op, with the facts' field numbers", () => {
+  test.skipIf(lacks("protoc"))("protoc --decode_raw reads the definition and each op, with the facts' field numbers", () => {
     const bytes = bytesOf(artifacts);
     const ops = dumpOf(artifacts);
     const metadata = [...ops].sort((a, b) => (a.Digest < b.Digest ? -1 : 1));
@@ -253,7 +256,7 @@ describe("lowering", () => {
       { input: -1, dest: "/var/lib/apt", output: -1, mountType: 3, cacheOpt: { ID: "apt-lists", sharing: 2 } },
     ]);
     expect(installUv.meta.args[2]).toBe("pip install uv");
-    expect(installLocal.meta.args[2]).toBe("uv pip install --system -r /app/.zenml_local_requirements");
+    expect(installLocal.meta.args[2]).toBe("uv pip install -r /app/.zenml_local_requirements");
     expect(installUser.meta.args[2]).toBe("pip install --default-timeout=60 -r /app/.zenml_user_requirements");
     expect(installUser.mounts[1]).toEqual({ input: -1, dest: "/root/.cache/pip", output: -1, mountType: 3, cacheOpt: { ID: "pip-cache" } });
   });
@@ -269,7 +272,7 @@ describe("lowering", () => {
     // uv without no-cache-dir: no cache mount.
     expect(installUser.mounts.slice(1)).toEqual([secret("netrc", "/root/.netrc"), secret("index.token", "/run/secrets/index.token")]);
     // The value is read from the mount by the command itself; it is in no env and no arg.
-    expect(installUser.meta.args[2]).toBe(`UV_INDEX_PASSWORD="$(cat /run/secrets/index.token)" uv pip install --system -r /app/.zenml_user_requirements`);
+    expect(installUser.meta.args[2]).toBe(`UV_INDEX_PASSWORD="$(cat /run/secrets/index.token)" uv pip install -r /app/.zenml_user_requirements`);
     expect(installUser.meta.env).toEqual(["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"]);
     const caps = opsOf("secrets").filter((op) => (op.Op.Op as Json)?.exec).map((op) => op.OpMetadata.caps);
     for (const c of caps) expect(c).toMatchObject({ "exec.mount.secret": true });
@@ -375,7 +378,7 @@ describe("lowering", () => {
       "RUN pip install uv",
       "[internal] load generated files",
       "COPY .zenml_local_requirements /app/.zenml_local_requirements",
-      "RUN uv pip install --system -r /app/.zenml_local_requirements",
+      "RUN uv pip install -r /app/.zenml_local_requirements",
       "COPY .zenml_user_requirements /app/.zenml_user_requirements",
       "RUN pip install --default-timeout=60 -r /app/.zenml_user_requirements",
       "[internal] load build context",
@@ -433,7 +436,7 @@ describe("images LLB cannot build alone", () => {
           path: "docker/Dockerfile.train",
           dockerfile: "FROM python:3.11\n",
           contextRoot: "docker ctx",
-          buildOptions: { buildargs: { VERSION: "1 2" }, target: "prod", pull: true },
+          buildOptions: { buildArgs: [["VERSION", "1 2"]], labels: [], target: "prod", pull: true, cacheFrom: [], extraHosts: [], other: {} },
           dockerignore: "docker/.ignore",
         },
         layers: [],
@@ -443,7 +446,7 @@ describe("images LLB cannot build alone", () => {
     expect(artifacts.files.map((f) => f.path)).toEqual(["BUILD-WITH-FRONTEND.txt"]);
     expect(artifacts.files[0]!.contents).toMatchInlineSnapshot(`
       "zenml:training-pipeline is the user Dockerfile docker/Dockerfile.train, built as is. A Dockerfile needs BuildKit's
-      Dockerfile frontend (raw LLB cannot express it), so there is no llb.pb here. From the source root:
+      Dockerfile frontend (raw LLB cannot express it), so there is no llb.pb here. From the run configuration's folder:
 
         buildctl build \\
           --frontend dockerfile.v0 \\
@@ -453,21 +456,21 @@ describe("images LLB cannot build alone", () => {
           --opt platform=linux/arm64/v8 \\
           --opt 'build-arg:VERSION=1 2' \\
           --opt target=prod \\
+          --opt image-resolve-mode=pull \\
           --output type=image,name=zenml:training-pipeline,push=true
 
       BuildKit does not read docker/.ignore: copy it to docker/Dockerfile.train.dockerignore first.
-      Build options to pass by hand: pull.
       push=true: images built on top of this one pull it from its registry.
       "
     `);
   });
 
   test("skipBuild emits nothing", () => {
-    expect(emitLlb(plan({ layers: [], skipBuild: true }))).toEqual({ files: [], diagnostics: [] });
+    expect(emitLlb(plan({ layers: [], mode: "use-parent" }))).toEqual({ files: [], diagnostics: [] });
   });
 
   test("a command or variable longer than Linux passes to a process (128 KiB) is a diagnostic", () => {
-    const env = (value: string) => plan({ layers: [{ kind: "env", vars: [["BIG", value]] }, { kind: "run", purpose: "p", shell: "id" }] });
+    const env = (value: string) => plan({ layers: [{ kind: "env", vars: [["BIG", [value]]] }, { kind: "run", purpose: "p", shell: "id" }] });
     expect(emitLlb(env("x".repeat(131_071 - "BIG=".length))).diagnostics).toEqual([]);
     const artifacts = emitLlb(env("😀".repeat(40_000)));
     expect(artifacts.files).toEqual([]);
@@ -476,7 +479,7 @@ describe("images LLB cannot build alone", () => {
   });
 
   test("scratch with nothing to build is a diagnostic, not an empty definition", () => {
-    const artifacts = emitLlb(plan({ parent: { kind: "image", ref: "scratch" }, layers: [{ kind: "env", vars: [["A", "1"]] }] }));
+    const artifacts = emitLlb(plan({ parent: { kind: "image", ref: "scratch" }, layers: [{ kind: "env", vars: [["A", ["1"]]] }] }));
     expect(artifacts.files).toEqual([]);
     expect(artifacts.diagnostics[0]).toMatchObject({ severity: "error", code: "INVALID_CONFIG" });
   });
@@ -546,7 +549,7 @@ function rawMessage(type: string, json: Record<string, unknown>): Raw {
 
 /** Runs protoc --decode_raw and parses its text: `N: value` and `N { ... }` lines. */
 function decodeRaw(bytes: Uint8Array): Raw {
-  const result = spawnSync("protoc", ["--decode_raw"], { input: bytes });
+  const result = spawnSync(toolPath("protoc")!, ["--decode_raw"], { input: bytes });
   expect(result.status, result.stderr.toString()).toBe(0);
   const lines = result.stdout.toString().split("\n").filter((l) => l.trim() !== "");
   let i = 0;

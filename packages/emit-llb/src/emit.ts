@@ -18,7 +18,7 @@ export type DumpLlbJson = DumpLlbOp[];
  * LLB always has cache mounts).
  */
 export function emitLlb(image: ImagePlan, _options: EmitOptions = {}): Artifacts {
-  if (image.skipBuild) return { files: [], diagnostics: [] };
+  if (image.mode !== "build") return { files: [], diagnostics: [] };
   const { parent } = image;
   switch (parent.kind) {
     case "dockerfile":
@@ -36,7 +36,7 @@ export function emitLlb(image: ImagePlan, _options: EmitOptions = {}): Artifacts
 }
 
 function build(image: ImagePlan, parentRef: string): Artifacts {
-  const { graph, state } = lowerImage(image, parentRef);
+  const { graph, state, diagnostics } = lowerImage(image, parentRef);
   if (!state.root) {
     return {
       files: [],
@@ -55,7 +55,7 @@ function build(image: ImagePlan, parentRef: string): Artifacts {
       { path: "image-config.json", contents: formatJson(imageConfig(image, state)) },
       ...image.context.generated,
     ],
-    diagnostics: [],
+    diagnostics,
   };
 }
 

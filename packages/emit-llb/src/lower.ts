@@ -2,11 +2,11 @@
  * Lowering of an image plan to an LLB graph, one handler per layer kind, each doing what BuildKit's
  * Dockerfile frontend does for the matching instruction (see the facts' lowering table).
  */
-import { commandsFor, sha256, type ImagePlan, type Layer, type LayerKind } from "@dockwright/core";
+import { codes, commandsFor, evaluateEnv, sha256, warning, type Diagnostic, type EnvValue, type ImagePlan, type Layer, type LayerKind } from "@dockwright/core";
 import { compareUtf8 } from "./codec.js";
 import { Graph } from "./graph.js";
 import { goJsonStrings, literalPattern, normalizeImageRef, normalizePath } from "./normalize.js";
-import { cacheSharing, mountType, type ChownOpt, type FileAction, type Input, type Mount, type Op, type OpMetadata, type Platform, type UserOpt } from "./schema.js";
+import { cacheSharing, mountType, type ChownOpt, type FileAction, type Input, type Mount, type Op, type OpMetadata, type Platform, type ProxyEnv, type UserOpt } from "./schema.js";
 
 /** BuildKit's default PATH, which its Dockerfile frontend uses when the parent's config is unknown. */
 const defaultPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
@@ -20,9 +20,9 @@ export type State = {
   user: string;
 };
 
-type Lowered = { graph: Graph; state: State };
+type Lowered = { graph: Graph; state: State; diagnostics: Diagnostic[] };
 
-type Context = { image: ImagePlan; graph: Graph; platform: Platform; locals: Map<string, Input> };
+type Context = { image: ImagePlan; graph: Graph; platform: Platform; locals: Map<string, Input>; proxy: ProxyEnv; diagnostics: Diagnostic[] };
 
 /** Local sources, as `buildctl build --local NAME=DIR` must provide them. */
 const localNames = { context: "context", generated: "generated" } as const;
@@ -37,6 +37,8 @@ export function lowerImage(image: ImagePlan, parentRef: string): Lowered {
     graph: new Graph(),
     platform: { OS: os, Architecture: architecture, ...(variant ? { Variant: variant } : {}) },
     locals: new Map(),
+    proxy: proxyEnv(image.buildOptions.buildArgs),
+    diagnostics: [],
   };
   let state: State = {
     root: parentRef === "scratch" ? undefined : imageSource(ctx, parentRef),
@@ -46,7 +48,33 @@ export function lowerImage(image: ImagePlan, parentRef: string): Lowered {
     user: "",
   };
   for (const layer of image.layers) state = lowerLayer(ctx, state, layer);
-  return { graph: ctx.graph, state };
+  return { graph: ctx.graph, state, diagnostics: ctx.diagnostics };
+}
+
+/** Build arguments Docker predefines, as the Dockerfile frontend hands them to RUN steps. */
+function proxyEnv(args: [string, string][]): ProxyEnv {
+  const proxy: ProxyEnv = {};
+  for (const [name, value] of args) {
+    const field = `${name.toLowerCase()}` as keyof ProxyEnv;
+    if (["http_proxy", "https_proxy", "ftp_proxy", "no_proxy", "all_proxy"].includes(field)) proxy[field] = value;
+  }
+  return proxy;
+}
+
+/** ENV values as Docker evaluates them: variables from the environment so far. */
+function evaluate(ctx: Context, env: State["env"], vars: [string, EnvValue][]): [string, string][] {
+  const current = new Map(env);
+  return vars.map(([name, value]) => {
+    const text = evaluateEnv(value, (variable) => {
+      if (!current.has(variable)) {
+        ctx.diagnostics.push(warning(codes.UNSUPPORTED_BY_BACKEND, `environment.${name}`,
+          `${name} reads $${variable}, which only the parent image can set; raw LLB does not see the parent's configuration, so it is taken as empty. Build the Dockerfile, or give the value without it.`));
+      }
+      return current.get(variable);
+    });
+    current.set(name, text);
+    return [name, text];
+  });
 }
 
 /**
@@ -56,10 +84,11 @@ export function lowerImage(image: ImagePlan, parentRef: string): Lowered {
  */
 const handlers: { [K in LayerKind]: (ctx: Context, state: State, layer: Extract<Layer, { kind: K }>) => State } = {
   workdir: (ctx, state, { path }) => workdir(ctx, state, path),
-  env: (_ctx, state, { vars }) => ({ ...state, env: setEnv(state.env, vars) }),
+  env: (ctx, state, { vars }) => ({ ...state, env: setEnv(state.env, evaluate(ctx, state.env, vars)) }),
   user: (_ctx, state, { name }) => ({ ...state, user: name }),
   apt: run,
   installer: run,
+  permissions: run,
   run,
   requirements: (ctx, state, layer) => {
     const from = local(ctx, localNames.generated);
@@ -182,7 +211,7 @@ function owner(spec: string | undefined, root: Input | undefined): { owner?: Cho
 }
 
 /** RUN: an exec op over the current root, with the layer's cache and secret mounts. */
-function run(ctx: Context, state: State, layer: Extract<Layer, { kind: "apt" | "installer" | "requirements" | "run" }>): State {
+function run(ctx: Context, state: State, layer: Extract<Layer, { kind: "apt" | "installer" | "requirements" | "permissions" | "run" }>): State {
   const spec = commandsFor(layer, { cacheMounts: true });
   const caches: Mount[] = spec.cacheMounts.map((m) => ({
     input: -1,
@@ -210,6 +239,7 @@ function run(ctx: Context, state: State, layer: Extract<Layer, { kind: "apt" | "
         env: state.env.map(([name, value]) => `${name}=${value}`),
         cwd: state.cwd,
         user: state.user,
+        ...(Object.keys(ctx.proxy).length > 0 ? { proxy_env: ctx.proxy } : {}),
         removeMountStubsRecursive: true,
       },
       mounts,

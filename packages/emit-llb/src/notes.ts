@@ -2,7 +2,7 @@
  * Plain-text notes for the images raw LLB cannot build alone: what to build first, and how to build
  * a user Dockerfile.
  */
-import { shellJoin, type ImagePlan, type ParentImage } from "@dockwright/core";
+import { shellJoin, type BuildOptions, type ImagePlan, type ParentImage } from "@dockwright/core";
 import { normalizeImageRef } from "./normalize.js";
 
 /** The note beside an image whose parent is another image of the plan. */
@@ -18,15 +18,23 @@ export function buildOrderNote(image: ImagePlan, parent: Extract<ParentImage, { 
 
 type DockerfileParent = Extract<ParentImage, { kind: "dockerfile" }>;
 
-/** ZenML build options (docker-py names) that have a Dockerfile frontend option. */
-const frontendOptions: Record<string, (value: unknown) => string[]> = {
-  buildargs: (value) => entries(value).flatMap(([k, v]) => ["--opt", `build-arg:${k}=${v}`]),
-  labels: (value) => entries(value).flatMap(([k, v]) => ["--opt", `label:${k}=${v}`]),
-  target: (value) => ["--opt", `target=${String(value)}`],
-};
+/** The build options the Dockerfile frontend takes, as `--opt` arguments. */
+function frontendOptions(options: BuildOptions): string[] {
+  return [
+    ...options.buildArgs.flatMap(([k, v]) => ["--opt", `build-arg:${k}=${v}`]),
+    ...options.labels.flatMap(([k, v]) => ["--opt", `label:${k}=${v}`]),
+    ...(options.target !== undefined ? ["--opt", `target=${options.target}`] : []),
+    ...(options.noCache ? ["--opt", "no-cache="] : []),
+    // What buildx sends for `--pull`.
+    ...(options.pull ? ["--opt", "image-resolve-mode=pull"] : []),
+    ...(options.network !== undefined ? ["--opt", `force-network-mode=${options.network}`] : []),
+    ...options.extraHosts.flatMap(([host, ip]) => ["--opt", `add-hosts=${host}=${ip}`]),
+  ];
+}
 
-function entries(value: unknown): [string, string][] {
-  return value && typeof value === "object" ? Object.entries(value).map(([k, v]) => [k, String(v)]) : [];
+/** Build options with no frontend option, which must be passed by hand. */
+function untranslatedOptions(options: BuildOptions): string[] {
+  return [...Object.keys(options.other), ...(options.shmSize !== undefined ? ["shm_size"] : []), ...(options.cacheFrom.length > 0 ? ["cache_from"] : [])];
 }
 
 /** Where the Dockerfile frontend reads the build context and the Dockerfile's folder. */
@@ -41,8 +49,8 @@ export function frontendArgs(image: ImagePlan, parent: DockerfileParent, dirs: F
     "--local", `context=${dirs.context}`,
     "--local", `dockerfile=${dirs.dockerfile}`,
     "--opt", `filename=${parent.path.slice(parent.path.lastIndexOf("/") + 1)}`,
-    "--opt", `platform=${[os, architecture, variant].filter(Boolean).join("/")}`,
-    ...Object.entries(parent.buildOptions).flatMap(([key, value]) => frontendOptions[key]?.(value) ?? []),
+    "--opt", `platform=${parent.buildOptions.platform ?? [os, architecture, variant].filter(Boolean).join("/")}`,
+    ...frontendOptions(parent.buildOptions),
     "--output", output,
   ];
 }
@@ -50,7 +58,7 @@ export function frontendArgs(image: ImagePlan, parent: DockerfileParent, dirs: F
 /** The note that stands in for llb.pb when an image is a user Dockerfile built as is. */
 export function frontendNote(image: ImagePlan, parent: DockerfileParent): string {
   const slash = parent.path.lastIndexOf("/");
-  const untranslated = Object.keys(parent.buildOptions).filter((key) => !frontendOptions[key]);
+  const untranslated = untranslatedOptions(parent.buildOptions);
   const dirs = { context: parent.contextRoot ?? "EMPTY_DIR", dockerfile: slash === -1 ? "." : parent.path.slice(0, slash) || "/" };
   const argv = frontendArgs(image, parent, dirs, `type=image,name=${image.tag},push=true`).slice(1);
   // One flag and its value per line.
@@ -58,7 +66,7 @@ export function frontendNote(image: ImagePlan, parent: DockerfileParent): string
   for (let i = 0; i < argv.length; i += 2) lines.push(`  ${shellJoin(argv.slice(i, i + 2))}`);
   return [
     `${image.tag} is the user Dockerfile ${parent.path}, built as is. A Dockerfile needs BuildKit's`,
-    "Dockerfile frontend (raw LLB cannot express it), so there is no llb.pb here. From the source root:",
+    "Dockerfile frontend (raw LLB cannot express it), so there is no llb.pb here. From the run configuration's folder:",
     "",
     ...lines.map((line, i) => `  ${line}${i < lines.length - 1 ? " \\" : ""}`),
     "",

@@ -5,6 +5,7 @@ import { devNull, tmpdir } from "node:os";
 import path from "node:path";
 import { Compiler, type RepositoryState } from "@dockwright/core";
 import { afterAll, describe, expect, test, vi } from "vitest";
+import { lacks, toolPath } from "../../../test/support/tools.ts";
 import { git, type GitOptions } from "./index.js";
 
 // Neither the machine's git configuration nor a surrounding repository may change the answers.
@@ -15,7 +16,7 @@ afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
 const identity = { GIT_AUTHOR_NAME: "Test", GIT_AUTHOR_EMAIL: "test@example.com", GIT_COMMITTER_NAME: "Test", GIT_COMMITTER_EMAIL: "test@example.com" };
 function run(cwd: string, ...args: string[]): string {
-  return execFileSync("git", args, { cwd, env: { ...process.env, ...identity }, stdio: ["ignore", "pipe", "pipe"] }).toString().trim();
+  return execFileSync(toolPath("git")!, args, { cwd, env: { ...process.env, ...identity }, stdio: ["ignore", "pipe", "pipe"] }).toString().trim();
 }
 
 function write(root: string, file: string, contents: string): void {
@@ -42,13 +43,13 @@ function repository(options: { push?: boolean; remote?: boolean } = {}): { work:
 }
 
 function state(root: string, options: GitOptions = {}): Promise<RepositoryState | undefined> {
-  return new Compiler([git(options)]).hooks.codeRepository.promise(root);
+  return new Compiler([git(options)]).hooks.codeRepository.promise({ root, type: "github" });
 }
 
-describe("the repository holding the source root", () => {
+describe.skipIf(lacks("git"))("the repository holding the source root", () => {
   test("clean and pushed: remote URL, HEAD commit, subdirectory, no problems", async () => {
     const { work, remote, root } = repository();
-    expect(await state(root)).toEqual({ url: remote, commit: run(work, "rev-parse", "HEAD"), subdirectory: "app", problems: [] });
+    expect(await state(root)).toEqual({ url: remote, commit: run(work, "rev-parse", "HEAD"), subdirectory: "app", dirty: false, unpushed: false, problems: [] });
     expect((await state(work))?.subdirectory).toBe("");
   });
 
@@ -134,11 +135,22 @@ describe("the repository holding the source root", () => {
       vi.stubEnv("GIT_CONFIG_NOSYSTEM", "1");
     }
   });
+});
 
-  test("git missing: a problem that says so, so download falls back or fails clearly", async () => {
-    const { root } = repository();
-    expect(await state(root, { command: "/nonexistent/git" })).toEqual({
-      url: "", commit: "", subdirectory: "", problems: ['git is not installed ("/nonexistent/git" was not found on PATH)'],
-    });
+test("git missing: a problem that says so, so download falls back or fails clearly", async () => {
+  const root = path.join(scratch, "without-git");
+  mkdirSync(root);
+  expect(await state(root, { command: "/nonexistent/git" })).toEqual({
+    url: "", commit: "", subdirectory: "", dirty: false, unpushed: true, problems: ['git is not installed ("/nonexistent/git" was not found on PATH)'],
+  });
+});
+
+describe.skipIf(lacks("git"))("a registered code repository", () => {
+  test("a registered URL must name the checkout's remote", async () => {
+    const { work } = repository();
+    run(work, "remote", "set-url", "origin", "git@github.com:acme/ml.git");
+    const shared = path.join(work, "app");
+    expect((await new Compiler([git()]).hooks.codeRepository.promise({ root: shared, type: "github", url: "https://github.com/acme/ml" }))?.url).toBe("git@github.com:acme/ml.git");
+    expect(await new Compiler([git()]).hooks.codeRepository.promise({ root: shared, type: "github", url: "https://github.com/acme/other" })).toBeUndefined();
   });
 });

@@ -1,13 +1,13 @@
 /**
- * The git repository that holds the source root, for the download-from-code-repository mode: its
- * remote URL, HEAD commit, the root's subdirectory, and every reason the code at that commit on
- * the remote is not the code in the working tree (the problems). Core downloads only when there
- * is none. git runs without a shell, with a timeout, and never takes the index lock.
+ * The state of the git checkout holding the source root, for the code repository a run
+ * configuration registers (`code_repository: {type, url}`): its remote URL, HEAD commit, the
+ * root's subdirectory, and whether it has uncommitted (or untracked) files or commits the remote
+ * lacks. git runs without a shell, with a timeout, and never takes the index lock.
  */
 import { execFile } from "node:child_process";
 import { realpath } from "node:fs/promises";
 import path from "node:path";
-import type { Compiler, Plugin, RepositoryState } from "@dockwright/core";
+import type { CodeRepositoryQuery, Compiler, Plugin, RepositoryState } from "@dockwright/core";
 
 export type GitOptions = {
   /** Untracked files do not count as changes (default false: they do, as in the reference system). */
@@ -27,16 +27,16 @@ export function git(options: GitOptions = {}): Plugin {
     name,
     core: "^0.1.0",
     apply(compiler: Compiler): void {
-      compiler.hooks.codeRepository.tapPromise(name, (root) => repositoryState(root, options));
+      compiler.hooks.codeRepository.tapPromise(name, (query) => repositoryState(query, options));
     },
   };
 }
 
-/** Names shown when listing changed or untracked paths in a problem. */
+/** Names shown when listing changed or untracked paths. */
 const shownPaths = 3;
 
-async function repositoryState(root: string, options: GitOptions): Promise<RepositoryState | undefined> {
-  const git = runner(root, options);
+async function repositoryState(query: CodeRepositoryQuery, options: GitOptions): Promise<RepositoryState | undefined> {
+  const git = runner(query.root, options);
   const where = await git(["rev-parse", "--show-toplevel", "--show-prefix"]);
   if (!where.ok) return where.notRepository ? undefined : unusable(where.problem);
   const [top = "", prefix = ""] = where.stdout.split("\n");
@@ -45,38 +45,52 @@ async function repositoryState(root: string, options: GitOptions): Promise<Repos
   const status = await git(["status", "--porcelain=v2", "--branch", "-z", `--untracked-files=${untracked}`]);
   if (!status.ok) return unusable(status.problem);
   const { branch, commit, upstream, ahead, changed, added } = parseStatus(status.stdout);
-
-  const problems: string[] = [];
   const excluded = await Promise.all((options.exclude ?? []).map(async (p) => path.relative(top, await realpath(p).catch(() => p)).split(path.sep).join("/")));
   const counted = (paths: string[]) => paths.filter((p) => !excluded.some((e) => p === e || p === `${e}/` || p.startsWith(`${e}/`)));
-  const dirty = counted(changed);
+  const dirty: string[] = [];
+  const unpushed: string[] = [];
+  const changedPaths = counted(changed);
   const untrackedPaths = counted(added);
-  if (dirty.length > 0) problems.push(`uncommitted changes in ${listed(dirty)}`);
-  if (untrackedPaths.length > 0) problems.push(`untracked files: ${listed(untrackedPaths)}`);
-  if (commit === undefined) problems.push("no commit yet");
-
-  if (branch === undefined) problems.push("HEAD is detached (check out a branch)");
-  else if (upstream === undefined) problems.push(`the branch ${branch} has no upstream (push it with \`git push -u\`)`);
-  else if (ahead === undefined) problems.push(`the upstream ${upstream} of ${branch} is gone`);
-  else if (ahead > 0) problems.push(`${ahead} unpushed ${ahead === 1 ? "commit" : "commits"} on ${branch}`);
+  if (changedPaths.length > 0) dirty.push(`uncommitted changes in ${listed(changedPaths)}`);
+  if (untrackedPaths.length > 0) dirty.push(`untracked files: ${listed(untrackedPaths)}`);
+  if (commit === undefined) unpushed.push("no commit yet");
+  if (branch === undefined) unpushed.push("HEAD is detached (check out a branch)");
+  else if (upstream === undefined) unpushed.push(`the branch ${branch} has no upstream (push it with \`git push -u\`)`);
+  else if (ahead === undefined) unpushed.push(`the upstream ${upstream} of ${branch} is gone`);
+  else if (ahead > 0) unpushed.push(`${ahead} unpushed ${ahead === 1 ? "commit" : "commits"} on ${branch}`);
 
   // The upstream's remote, else origin.
   const configured = branch === undefined ? undefined : await git(["config", "--get", `branch.${branch}.remote`]);
   const remote = configured?.ok ? configured.stdout.trim() : "origin";
   const url = await git(["remote", "get-url", remote]);
-  if (!url.ok) problems.push(`no remote ${remote} (add one with \`git remote add ${remote} URL\`)`);
-
+  if (!url.ok) unpushed.push(`no remote ${remote} (add one with \`git remote add ${remote} URL\`)`);
+  const remoteUrl = url.ok ? withoutCredentials(url.stdout.trim()) : "";
+  // A registered URL names the repository: a checkout of another one is not it.
+  if (query.url !== undefined && url.ok && !sameRepository(query.url, remoteUrl)) return undefined;
   return {
-    url: url.ok ? withoutCredentials(url.stdout.trim()) : "",
+    url: remoteUrl,
     commit: commit ?? "",
     subdirectory: prefix.replace(/\/$/, ""),
-    problems,
+    dirty: dirty.length > 0,
+    unpushed: unpushed.length > 0,
+    problems: [...dirty, ...unpushed],
   };
 }
 
-/** A repository git cannot describe: the reason is the only problem, so nothing is downloaded. */
+/** A checkout git cannot describe: nothing can be downloaded from it. */
 function unusable(problem: string): RepositoryState {
-  return { url: "", commit: "", subdirectory: "", problems: [problem] };
+  return { url: "", commit: "", subdirectory: "", dirty: false, unpushed: true, problems: [problem] };
+}
+
+function listed(paths: string[]): string {
+  const shown = paths.slice(0, shownPaths).join(", ");
+  return paths.length > shownPaths ? `${shown} and ${paths.length - shownPaths} more` : shown;
+}
+
+/** Whether two remote URLs name one repository (`git@host:org/repo.git` = `https://host/org/repo`). */
+function sameRepository(a: string, b: string): boolean {
+  const key = (url: string) => url.trim().replace(/^[a-z+]+:\/\//i, "").replace(/^[^@/]*@/, "").replace(":", "/").replace(/\.git$/, "").replace(/\/+$/, "").toLowerCase();
+  return key(a) === key(b);
 }
 
 type Status = { branch?: string; commit?: string; upstream?: string; ahead?: number; changed: string[]; added: string[] };
@@ -104,11 +118,6 @@ function parseStatus(output: string): Status {
     }
   }
   return status;
-}
-
-function listed(paths: string[]): string {
-  const shown = paths.slice(0, shownPaths).join(", ");
-  return paths.length > shownPaths ? `${shown} and ${paths.length - shownPaths} more` : shown;
 }
 
 /**

@@ -1,11 +1,11 @@
 /**
  * Replicates the local Python environment: `pip freeze`, `poetry export`, a custom command, or
  * the export of a pyproject.toml (`pyproject_export_command`, else `uv export`, else
- * `poetry export`). Commands run without a shell, in the source root, with a timeout.
+ * `poetry export`). Commands run in a shell, as ZenML runs them, from the folder relative
+ * settings start at, with a timeout; `pip freeze` asks the interpreter's own pip.
  */
 import { spawn } from "node:child_process";
-import { realpath, stat } from "node:fs/promises";
-import { dirname, isAbsolute, relative, resolve, sep } from "node:path";
+import { stat } from "node:fs/promises";
 import { codes, error, shellJoin, type Compiler, type LocalEnvironmentRequest, type LocalEnvironmentResult, type Plugin } from "@dockwright/core";
 
 export type LocalEnvOptions = {
@@ -32,41 +32,23 @@ type Settings = { python: string; timeout: number };
 
 async function replicate(request: LocalEnvironmentRequest, settings: Settings): Promise<LocalEnvironmentResult> {
   const fail = (message: string): LocalEnvironmentResult => ({ diagnostics: [error(codes.LOCAL_ENVIRONMENT_FAILED, request.path, message)] });
-  if (!(await isDirectory(request.root))) return fail(`the source root ${JSON.stringify(request.root)} is not a directory, so no command can run there.`);
+  if (!(await isDirectory(request.cwd))) return fail(`${JSON.stringify(request.cwd)} is not a directory, so no command can run there.`);
 
   if (request.kind === "replicate") {
-    const { method } = request;
-    const command = method === "pip_freeze" ? [settings.python, "-m", "pip", "freeze"] : method === "poetry_export" ? ["poetry", "export", "--format=requirements.txt"] : method;
-    const run = await runCommand(command, request.root, settings.timeout);
+    // `pip freeze` is the environment's own: the interpreter's pip, not one a folder could shadow.
+    const command = request.method === "pip_freeze" ? [settings.python, "-m", "pip", "freeze"] : ["/bin/sh", "-c", request.command];
+    const run = await runCommand(command, request.cwd, settings.timeout);
     return "stdout" in run ? { requirements: run.stdout } : fail(`${run.problem}. Fix the command, or remove \`replicate_local_python_environment\`.`);
   }
 
-  // The pyproject must lie inside the source root, as written and with links resolved: the
-  // export reads the project beside it.
-  const outside = () => ({ diagnostics: [error(codes.INVALID_PATH, request.path, `${JSON.stringify(request.pyproject)} is outside the source root ${JSON.stringify(request.root)}. Use a pyproject.toml inside it.`)] });
-  const written = resolve(request.root, request.pyproject);
-  if (!isInside(request.root, written)) return outside();
-  const pyproject = await realpath(written).catch(() => undefined);
-  if (pyproject === undefined) {
-    return { diagnostics: [error(codes.FILE_NOT_FOUND, request.path, `${JSON.stringify(request.pyproject)} does not exist in the source root ${JSON.stringify(request.root)}. Fix the path (it is relative to the source root).`)] };
-  }
-  if (!isInside(await realpath(request.root), pyproject)) return outside();
-  const directory = dirname(pyproject);
-  // As the reference system: the given command, else uv, else poetry, whichever works first.
-  const commands = request.command
-    ? [request.command.map((arg) => arg.replaceAll("{directory}", directory))]
-    : [
-        ["uv", "export", "--format=requirements-txt", "--directory", directory],
-        ["poetry", "export", "--format=requirements.txt", "--directory", directory],
-      ];
+  // As ZenML: the given command, else uv, else poetry, whichever works first.
   const problems: string[] = [];
-  for (const command of commands) {
-    const run = await runCommand(command, request.root, settings.timeout);
+  for (const command of request.commands) {
+    const run = await runCommand(["/bin/sh", "-c", command], request.cwd, settings.timeout);
     if ("stdout" in run) return { requirements: run.stdout };
     problems.push(run.problem);
   }
-  const fix = request.command ? "Fix `pyproject_export_command`" : "Install uv or poetry, or set `pyproject_export_command` to a command that prints the requirements";
-  return fail(`the requirements of ${JSON.stringify(request.pyproject)} could not be exported: ${problems.join("; ")}. ${fix}.`);
+  return fail(`the requirements of ${JSON.stringify(request.pyproject)} could not be exported: ${problems.join("; ")}. Install uv or poetry, or set \`pyproject_export_command\` to a command that prints the requirements.`);
 }
 
 type Run = { stdout: string } | { problem: string };
@@ -80,7 +62,7 @@ const stderrLines = 5;
  */
 function runCommand(command: readonly string[], cwd: string, timeout: number): Promise<Run> {
   const [file = "", ...args] = command;
-  const shown = `\`${shellJoin(command)}\``;
+  const shown = `\`${command[0] === "/bin/sh" ? command[2] : shellJoin(command)}\``;
   return new Promise((done) => {
     const child = spawn(file, args, { cwd, detached: true, stdio: ["ignore", "pipe", "pipe"], windowsHide: true });
     const stdout: Buffer[] = [];
@@ -112,11 +94,6 @@ function killGroup(pid: number | undefined): void {
   } catch {
     // Already gone.
   }
-}
-
-function isInside(root: string, path: string): boolean {
-  const inside = relative(root, path);
-  return inside !== ".." && !inside.startsWith(`..${sep}`) && !isAbsolute(inside);
 }
 
 async function isDirectory(path: string): Promise<boolean> {

@@ -5,6 +5,7 @@
  */
 import { chmod, copyFile, mkdir, symlink, writeFile } from "node:fs/promises";
 import path from "node:path";
+import { toolPath } from "../../support/tools.ts";
 import { ok } from "./run.ts";
 
 export const baseImage = "localhost/dockwright-test-base:latest";
@@ -49,8 +50,9 @@ done
 /** Writes the root file system both builders start from. */
 export async function writeRootfs(dir: string): Promise<void> {
   await mkdir(path.join(dir, "bin"), { recursive: true });
-  await copyFile("/bin/busybox", path.join(dir, "bin", "busybox"));
-  const applets = (await ok("/bin/busybox", ["--list"])).split("\n").filter((name) => name && name !== "busybox");
+  const busybox = toolPath("busybox")!;
+  await copyFile(busybox, path.join(dir, "bin", "busybox"));
+  const applets = (await ok(busybox, ["--list"])).split("\n").filter((name) => name && name !== "busybox");
   for (const applet of applets) await symlink("busybox", path.join(dir, "bin", applet));
   for (const folder of ["etc", "tmp", "root", "usr/local/bin", "opt/stand-ins", "home/zenml", "var/log"]) {
     await mkdir(path.join(dir, folder), { recursive: true, mode: 0o755 });

@@ -7,6 +7,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { baseCmd, baseImage, basePath, writeRootfs } from "./base-image.ts";
 import { normalizeConfig, type ConfigView } from "./images.ts";
+import { toolPath } from "../../support/tools.ts";
 import { ok, run, type Env, type Result } from "./run.ts";
 
 export type Buildah = {
@@ -25,6 +26,7 @@ export type Buildah = {
 };
 
 export async function createBuildah(): Promise<Buildah> {
+  const bin = toolPath("buildah")!;
   const dir = await mkdtemp(path.join(tmpdir(), "dockwright-e2e-buildah-"));
   await mkdir(path.join(dir, "tmp"));
   const conf = path.join(dir, "storage.conf");
@@ -41,8 +43,8 @@ export async function createBuildah(): Promise<Buildah> {
   const buildah: Buildah = {
     env,
     dir,
-    ok: (args, cwd, extra) => ok("buildah", args, { env: { ...env, ...extra }, ...(cwd ? { cwd } : {}) }),
-    run: (args, cwd) => run("buildah", args, { env, ...(cwd ? { cwd } : {}) }),
+    ok: (args, cwd, extra) => ok(bin, args, { env: { ...env, ...extra }, ...(cwd ? { cwd } : {}) }),
+    run: (args, cwd) => run(bin, args, { env, ...(cwd ? { cwd } : {}) }),
     async config(image) {
       const inspected = JSON.parse(await buildah.ok(["inspect", "--type", "image", image])) as { OCIv1: { config?: Record<string, unknown> } };
       return normalizeConfig(inspected.OCIv1.config ?? {});
@@ -72,4 +74,22 @@ export async function buildahBaseImage(buildah: Buildah): Promise<void> {
   await buildah.ok(["copy", "--quiet", ctr, rootfs, "/"]);
   await buildah.ok(["config", "--env", `PATH=${basePath}`, "--cmd", JSON.stringify(baseCmd), ctr]);
   await buildah.ok(["commit", "--quiet", "--rm", ctr, baseImage]);
+}
+
+/**
+ * Pushes the test base image (busybox and the stand-in installers) to a test registry over plain
+ * HTTP, as `HOST/dockwright-test-base:latest`, from a Buildah storage of its own that is removed
+ * afterwards. Returns the reference, for parents that a daemon pulls (BuildKit's
+ * `docker-image://` sources). Under the heavy-job lock, like any build.
+ */
+export async function pushBaseImage(registryHost: string): Promise<string> {
+  const buildah = await createBuildah();
+  try {
+    await buildahBaseImage(buildah);
+    const ref = `${registryHost}/dockwright-test-base:latest`;
+    await buildah.ok(["push", "--quiet", "--tls-verify=false", baseImage, `docker://${ref}`]);
+    return ref;
+  } finally {
+    await buildah.destroy();
+  }
 }

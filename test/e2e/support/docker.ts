@@ -2,21 +2,22 @@
  * A Docker engine of the tests' own: dockerd with its data, exec root and socket in a temporary
  * folder, no iptables and no bridge (builds use `--network host`), stopped at the end.
  */
-import { spawn, type ChildProcess } from "node:child_process";
+import { spawn } from "node:child_process";
 import { existsSync, openSync } from "node:fs";
 import { mkdir, mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { baseCmd, baseImage, basePath, writeRootfs } from "./base-image.ts";
 import { normalizeConfig, type ConfigView } from "./images.ts";
+import { lacks, toolPath } from "../../support/tools.ts";
 import { ok, run, type Env, type Result } from "./run.ts";
+import { stopDaemon } from "../../support/daemon.ts";
 
 /**
  * Debian's client (20.10) drives BuildKit without buildx; a newer client earlier on PATH refuses
  * BuildKit builds without the buildx component.
  */
 export const dockerClient = process.env["DOCKWRIGHT_TEST_DOCKER"] ?? (existsSync("/usr/bin/docker") ? "/usr/bin/docker" : "docker");
-const dockerd = ["/usr/sbin/dockerd", "/usr/bin/dockerd"].find((file) => existsSync(file));
 
 export type Docker = {
   bin: string;
@@ -33,7 +34,9 @@ export type Docker = {
 
 /** Starts the engine, or says why it cannot run here. */
 export async function startDocker(): Promise<Docker | { skip: string }> {
-  if (!dockerd) return { skip: "dockerd is not installed (Debian: apt-get install docker.io)" };
+  // Under CI=true a missing engine fails instead.
+  if (lacks("dockerd")) return { skip: "dockerd is not installed (Debian: apt-get install docker.io)" };
+  const dockerd = toolPath("dockerd")!;
   const dir = await mkdtemp(path.join(tmpdir(), "dockwright-e2e-docker-"));
   const socket = `unix://${dir}/docker.sock`;
   const log = path.join(dir, "dockerd.log");
@@ -89,15 +92,6 @@ export async function startDocker(): Promise<Docker | { skip: string }> {
     },
   };
   return docker;
-}
-
-async function stopDaemon(daemon: ChildProcess): Promise<void> {
-  if (daemon.exitCode !== null || daemon.signalCode !== null) return;
-  const exited = new Promise((resolve) => daemon.once("exit", resolve));
-  daemon.kill("SIGTERM");
-  const timer = setTimeout(() => daemon.kill("SIGKILL"), 20_000);
-  await exited;
-  clearTimeout(timer);
 }
 
 /** dockerd leaves its network namespace mounted under the exec root after it exits. */

@@ -21,7 +21,7 @@ export type Fixture = {
   config: string;
   /** The one image the fixture builds. */
   image: ImagePlan;
-  /** Its folder of build definitions (Dockerfile in buildkit mode, build.sh). */
+  /** Its folder of build definitions (Dockerfile in buildkit mode, build.sh, llb.pb and image-config.json). */
   folder: string;
   /** Its staged build context. */
   context: string;
@@ -37,18 +37,18 @@ export async function prepareFixture(name: string, work: string, from?: { root: 
   const root = from?.root ?? (existsSync(path.join(dir, "root")) ? path.join(dir, "root") : await mkdtemp(path.join(work, "empty-root-")));
   const config = from?.config ?? path.join(dir, "run.yaml");
   const out = path.join(work, "out");
-  const result = await compileConfig({ configPath: config, out, root, pipeline: name });
+  const result = await compileConfig({ configPath: config, out, root, pipeline: name, environment: process.env });
   if ("message" in result) throw new Error(result.message);
   if (!result.plan || hasErrors(result.diagnostics)) throw new Error(result.diagnostics.map(formatDiagnostic).join("\n"));
-  await writePlan(result.compiler, result.plan, out, { backends: ["dockerfile", "buildah"], mode: "buildkit" });
+  await writePlan(result.compiler, result.plan, out, { backends: ["dockerfile", "buildah", "llb"], mode: "buildkit" });
   const image = onlyImage(result.plan);
   const context = path.join(work, "context");
-  await stageContext(root, image.context.sources ?? { entries: [] }, image.context.generated, context);
+  await stageContext(root, image.context.sources ?? { entries: [] }, image.context.generated, context, { writable: image.context.writable });
   return { name, root, config, image, folder: path.join(out, image.key), context };
 }
 
 function onlyImage(plan: BuildPlan): ImagePlan {
-  const built = plan.images.filter((image) => !image.skipBuild);
+  const built = plan.images.filter((image) => image.mode === "build");
   if (built.length !== 1) throw new Error(`a fixture builds one image, this one ${built.length}`);
   return built[0]!;
 }
@@ -92,10 +92,10 @@ export async function viewOf(config: ConfigView, root: string, image: ImagePlan)
 /** Values of the fixtures' build secrets, as the building machine has them. */
 export const secretEnv = { DOCKWRIGHT_TEST_INDEX_URL: "https://ci:not-a-real-token@pypi.example.com/simple" };
 
-/** `--secret` flags of `buildah bud` and `docker build` for the image's build secrets. */
-export function secretFlags(image: ImagePlan, root: string): string[] {
+/** `--secret` flags of `buildah bud` and `docker build` for the image's build secrets; files are relative to `base`, the configuration's folder. */
+export function secretFlags(image: ImagePlan, base: string): string[] {
   return image.secrets.flatMap(({ id, source }) =>
-    ["--secret", "env" in source ? `id=${id},env=${source.env}` : `id=${id},src=${path.resolve(root, source.file)}`]);
+    ["--secret", "env" in source ? `id=${id},env=${source.env}` : `id=${id},src=${path.resolve(base, source.file)}`]);
 }
 
 /** The config the plan asks for, on top of the base image's (PATH, CMD ["sh"]). */

@@ -38,6 +38,8 @@ export type TreeEntry = {
   owner: string;
   /** sha256 of a file, target of a link. */
   content?: string;
+  /** Bytes of a file. */
+  size?: number;
 };
 
 /** Every entry under `dir` (itself as "."), sorted: paths, types, modes, owners, contents. */
@@ -48,7 +50,7 @@ export async function fileTree(dir: string): Promise<TreeEntry[]> {
     const stat = await lstat(full);
     const base = { path: rel, mode: (stat.mode & 0o7777).toString(8), owner: `${stat.uid}:${stat.gid}` };
     if (stat.isSymbolicLink()) entries.push({ ...base, type: "symlink", content: await readlink(full) });
-    else if (stat.isFile()) entries.push({ ...base, type: "file", content: createHash("sha256").update(await readFile(full)).digest("hex") });
+    else if (stat.isFile()) entries.push({ ...base, type: "file", size: stat.size, content: createHash("sha256").update(await readFile(full)).digest("hex") });
     else if (stat.isDirectory()) {
       entries.push({ ...base, type: "dir" });
       for (const name of (await readdir(full)).sort()) await visit(rel === "." ? name : `${rel}/${name}`);

@@ -11,7 +11,7 @@ const dir = await mkdtemp(path.join(tmpdir(), "buildctl-"));
 afterAll(() => rm(dir, { recursive: true, force: true }));
 
 const image = imagePlan([
-  { kind: "env", vars: [["GREETING", `say "hi", then 'bye'`]] },
+  { kind: "env", vars: [["GREETING", [`say "hi", then 'bye'`]]] },
   { kind: "requirements", origin: "user", file: ".zenml_user_requirements", dest: "/app/.zenml_user_requirements", installer: { tool: "pip", args: [], noCache: true }, secrets: [], lines: [] },
   { kind: "sources" },
 ], {

@@ -6,19 +6,22 @@ import { spawn } from "node:child_process";
 import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { codes, DiagnosticError, error, formatDiagnostic, hasErrors, shellQuote, type Diagnostic, type ImagePlan, type ParentImage } from "@dockwright/core";
+import { codes, DiagnosticError, error, formatDiagnostic, hasErrors, shellQuote, type BuildOptions, type Diagnostic, type ImagePlan } from "@dockwright/core";
 import { createMatcher, listContext, loadDockerignore, parseDockerignore, stageContext, walkContext } from "@dockwright/context";
 import { frontendArgs } from "@dockwright/emit-llb";
-import { invalidInput, parseFlags } from "../args.js";
+import { parseFlags } from "../args.js";
 import { findRoot } from "../context.js";
 import { exitCodes, type Command, type Io } from "../io.js";
 import { isReusable, writePlan } from "../output.js";
 import { compileConfig } from "../pipeline.js";
 import { indexFile, readBuildIndex, recordBuild } from "../build-index.js";
 import { buildWithBuildctl, csvField } from "../builders/buildctl.js";
-import { compileFlags, compileOptions, report } from "./compile.js";
+import { buildWithBuildkit, tlsFlags, type BuildkitTarget } from "../builders/buildkit.js";
+import { progressLine } from "../progress.js";
+import { reporter } from "../report.js";
+import { checkCompileFlags, compileFlags, compileOptions } from "./compile.js";
 
-const help = `Usage: dockwright build CONFIG --builder buildah|docker|buildctl [options]
+const help = `Usage: dockwright build CONFIG --builder buildah|docker|buildctl|buildkit [options]
 
 Compiles CONFIG as \`dockwright compile\` does, stages each image's build context
 (the source files and the generated files) in a temporary folder, and builds
@@ -31,6 +34,7 @@ Options:
   --builder B            buildah: runs each image's build.sh
                          docker: docker build of each image's Dockerfile
                          buildctl: buildctl build of each image's llb.pb (BuildKit)
+                         buildkit: the same on BuildKit with the native client, no buildctl
   --root DIR             source root (default: as for compile)
   --out DIR              output folder for the build definitions (default: ./dockwright-out)
   --mode M               buildkit (cache mounts) | plain (default: buildkit). With docker,
@@ -39,13 +43,20 @@ Options:
   --buildah BIN          the buildah command (default: $BUILDAH, else buildah)
   --docker BIN           the docker command (default: $DOCKER, else docker)
   --buildctl BIN         the buildctl command (default: $BUILDCTL, else buildctl)
-  --addr ADDR            buildkitd address for buildctl (default: buildctl's own)
-  --oci DIR              with buildctl: write OCI tarballs DIR/<image>.tar instead of
-                         images in BuildKit's store
+  --addr ADDR            buildkitd address for buildctl and buildkit: unix:///PATH,
+                         tcp://HOST:PORT, docker-container://NAME, docker-engine:///SOCKET
+                         (default: $BUILDKIT_HOST, else unix:///run/buildkit/buildkitd.sock)
+  --tlscacert FILE, --tlscert FILE, --tlskey FILE, --tlsservername NAME
+                         with buildkit: TLS to a tcp:// daemon, as buildctl's flags
+  --oci DIR              with buildctl or buildkit: write OCI tarballs DIR/<image>.tar
+                         instead of images in BuildKit's store
   --no-cache             build every image and every layer again: no image of the build
-                         index is reused, and the builder's layer cache is not used
-                         (build.sh --no-cache, docker and buildctl build --no-cache)
-  --pipeline NAME, --python X.Y, --platform P, --zenml-version V   as for compile
+                         index is reused, and no builder's layer cache is used
+                         (build.sh --no-cache, docker, buildctl and buildkit --no-cache)
+  --pipeline, --python, --platform, --zenml-version, --zenml-store,
+  --code-upload          as for compile
+  --json                 one JSON object per line on standard output (see the README);
+                         the tools' output stays on standard error
   -h, --help             this help
 
 Buildah's storage and isolation come from its environment: STORAGE_DRIVER (e.g.
@@ -56,16 +67,17 @@ Exit codes: 0 every image built; 1 the build tool failed (its error is above);
 2 invalid input, or the build tool is not installed.
 `;
 
-const builders = ["buildah", "docker", "buildctl"] as const;
+const builders = ["buildah", "docker", "buildctl", "buildkit"] as const;
 type Builder = (typeof builders)[number];
 
 /** What runs the build of one image. */
-type Tool = { builder: Builder; bin: string; mode: "buildkit" | "plain"; noCache: boolean; network?: string; addr?: string; oci?: string };
+type Tool = { builder: Builder; bin: string; mode: "buildkit" | "plain"; noCache: boolean; network?: string; addr?: string; oci?: string; tls?: BuildkitTarget["tls"] };
 
 /** The backend whose files each builder reads. */
-const backendOf: Record<Builder, string> = { buildah: "buildah", docker: "dockerfile", buildctl: "llb" };
+const backendOf: Record<Builder, string> = { buildah: "buildah", docker: "dockerfile", buildctl: "llb", buildkit: "llb" };
 
 export const buildCommand: Command = async (args, io) => {
+  const out = reporter(io, "build", args.includes("--json"));
   const parsed = parseFlags(args, {
     ...compileFlags,
     builder: { type: "string" },
@@ -76,74 +88,105 @@ export const buildCommand: Command = async (args, io) => {
     buildctl: { type: "string" },
     addr: { type: "string" },
     oci: { type: "string" },
+    json: { type: "boolean" },
     "no-cache": { type: "boolean" },
-  }, help, io);
+    tlscacert: { type: "string" },
+    tlscert: { type: "string" },
+    tlskey: { type: "string" },
+    tlsservername: { type: "string" },
+  }, help, io, out.json ? (message) => out.fail(message) : undefined);
   if (typeof parsed === "number") return parsed;
   const { values, positionals } = parsed;
-  if (positionals.length !== 1) return invalidInput(io, `build takes one CONFIG file, got ${positionals.length}. Run \`dockwright build --help\`.`);
+  if (positionals.length !== 1) return out.fail(`build takes one CONFIG file, got ${positionals.length}. Run \`dockwright build --help\`.`);
   const builder = builders.find((b) => b === values.builder);
   if (!builder) {
-    return invalidInput(io, `${values.builder === undefined ? "--builder is required" : `--builder ${JSON.stringify(values.builder)} is not a builder`}; use ${builders.join(", ")}.`);
+    return out.fail(`${values.builder === undefined ? "--builder is required" : `--builder ${JSON.stringify(values.builder)} is not a builder`}; use ${builders.join(", ")}.`);
   }
   const mode = values.mode ?? "buildkit";
-  if (mode !== "buildkit" && mode !== "plain") return invalidInput(io, `--mode ${JSON.stringify(mode)} is not a Dockerfile mode; use buildkit or plain.`);
-  const bin = values[builder] ?? io.env[builder.toUpperCase()] ?? builder;
+  if (mode !== "buildkit" && mode !== "plain") return out.fail(`--mode ${JSON.stringify(mode)} is not a Dockerfile mode; use buildkit or plain.`);
+  const bin = builder === "buildkit" ? "buildkit" : (values[builder] ?? io.env[builder.toUpperCase()] ?? builder);
   const tool: Tool = {
     builder, bin, mode, noCache: values["no-cache"] === true,
     ...(values.network !== undefined ? { network: values.network } : {}),
     ...(values.addr !== undefined ? { addr: values.addr } : {}),
     ...(values.oci !== undefined ? { oci: path.resolve(io.cwd, values.oci) } : {}),
+    tls: tlsFlags(values, io.cwd),
   };
-  const missing = await notInstalled(builder, bin, io);
-  if (missing) return invalidInput(io, missing);
+  const missing = builder === "buildkit" ? undefined : await notInstalled(builder, bin, io);
+  if (missing) return out.fail(missing);
+  if (tool.noCache && builder === "buildkit") return out.fail("--no-cache is not available with the native BuildKit client yet; use --builder buildctl for a build without cache.");
 
-  const options = compileOptions(positionals[0]!, values, io.cwd);
+  const flagProblem = checkCompileFlags(values);
+  if (flagProblem) return out.fail(flagProblem);
+  const options = compileOptions(positionals[0]!, values, io.cwd, io.env);
   const root = options.root ?? (await findRoot(path.dirname(options.configPath)));
-  if (typeof root !== "string") return invalidInput(io, root.message);
-  const out = options.out;
-  const result = await compileConfig({ ...options, root });
-  if ("message" in result) return invalidInput(io, result.message);
-  report(result.diagnostics, io.stderr);
-  if (!result.plan) return invalidInput(io, "the configuration is invalid (see above); nothing was built.");
-  const index = indexFile(out);
+  if (typeof root !== "string") return out.fail(root.message);
+  const progress = progressLine(io);
+  const result = await compileConfig({ ...options, root, onProgress: progress.update });
+  progress.done();
+  if ("message" in result) return out.fail(result.message);
+  // Paths in the plan (a user Dockerfile, its context, secret files) are relative to the configuration's folder.
+  const base = path.dirname(options.configPath);
+  out.diagnostics(result.diagnostics);
+  if (!result.plan) return out.fail("the configuration is invalid (see above); nothing was built.");
+  const index = indexFile(options.out);
   const built = new Set((await readBuildIndex(index)).keys());
-  const written = await writePlan(result.compiler, result.plan, out, { backends: [backendOf[builder]], mode, built });
-  report(written.diagnostics, io.stderr);
-  if (hasErrors(written.diagnostics)) return invalidInput(io, "a backend cannot express this plan (see above); nothing was built.");
+  const written = await writePlan(result.compiler, result.plan, options.out, { backends: [backendOf[builder]], mode, built });
+  out.diagnostics(written.diagnostics);
+  if (hasErrors(written.diagnostics)) return out.fail("a backend cannot express this plan (see above); nothing was built.");
 
   // Images come in build order: a parent image of the plan before the images built on it.
+  const counts = { built: 0, reused: 0, skipped: 0 };
+  const toBuild = result.plan.images.filter((image) => image.mode === "build" && (tool.noCache || !isReusable(image, built))).length;
   for (const image of result.plan.images) {
-    if (image.skipBuild) {
-      io.stdout(`${image.tag}: used as is (skip_build)\n`);
+    const folder = path.join(options.out, image.key);
+    const described = { key: image.key, tag: image.tag, checksum: image.checksum, folder, builder };
+    if (image.mode === "use-parent") {
+      counts.skipped++;
+      out.result(`${image.tag}: used as is (skip_build)\n`, { event: "image", action: "skipped", ...described });
+      continue;
+    }
+    if (image.mode === "retag-parent") {
+      // Nothing to install: the parent is the image, under this image's name.
+      const code = await retagParent(tool, image, io);
+      if (code !== 0) {
+        out.result("", { event: "image", action: "failed", ...described, exitCode: code });
+        return out.fail(`${bin} failed to tag the parent of ${image.tag} (exit code ${code}); its output is above.`, exitCodes.buildFailed);
+      }
+      counts.skipped++;
+      out.result(`${image.tag}: the parent tagged as this image (nothing to install)\n`, { event: "image", action: "tagged", ...described });
       continue;
     }
     if (!tool.noCache && isReusable(image, built)) {
-      io.stdout(`${image.tag}: reused, built before with checksum ${image.checksum}\n`);
+      counts.reused++;
+      out.result(`${image.tag}: reused, built before with checksum ${image.checksum}\n`, { event: "image", action: "reused", ...described });
       continue;
     }
+    if (io.stderrIsTTY) io.stderr(`dockwright: building ${counts.built + 1} of ${toBuild}: ${image.tag} with ${builder}\n`);
     const staging = await mkdtemp(path.join(tmpdir(), "dockwright-build-"));
     try {
       const context = path.join(staging, "context");
-      await stage(image, root, context);
-      const code = await buildImage(tool, image, { folder: path.join(out, image.key), staging, context, root }, io);
+      await stage(image, root, base, context);
+      const code = await buildImage(tool, image, { folder, staging, context, base }, io);
       if (code !== 0) {
-        io.stderr(`dockwright: ${bin} failed to build ${image.tag} (exit code ${code}); its output is above.\n`);
-        return exitCodes.buildFailed;
+        out.result("", { event: "image", action: "failed", ...described, exitCode: code });
+        return out.fail(`${bin} failed to build ${image.tag} (exit code ${code}); its output is above.`, exitCodes.buildFailed);
       }
     } catch (e) {
-      if (e instanceof DiagnosticError) return invalidInput(io, e.diagnostics.map(formatDiagnostic).join("\n"));
+      if (e instanceof DiagnosticError) return out.fail(e.diagnostics.map(formatDiagnostic).join("\n"));
       throw e;
     } finally {
       await rm(staging, { recursive: true, force: true });
     }
     await recordBuild(index, { checksum: image.checksum, tag: image.tag, builder });
-    io.stdout(`${image.tag}: built with ${builder}\n`);
+    counts.built++;
+    out.result(`${image.tag}: built with ${builder}\n`, { event: "image", action: "built", ...described });
   }
-  return exitCodes.ok;
+  return out.done(exitCodes.ok, { out: options.out, plan: path.join(options.out, "plan.json"), ...counts });
 };
 
 /** A message when `bin` cannot be started at all. */
-async function notInstalled(builder: Builder, bin: string, io: Io): Promise<string | undefined> {
+async function notInstalled(builder: Exclude<Builder, "buildkit">, bin: string, io: Io): Promise<string | undefined> {
   const started = await new Promise<NodeJS.ErrnoException | undefined>((resolve) => {
     const child = spawn(bin, ["--version"], { cwd: io.cwd, env: io.env, stdio: "ignore" });
     child.on("error", resolve);
@@ -155,9 +198,9 @@ async function notInstalled(builder: Builder, bin: string, io: Io): Promise<stri
 }
 
 /** The image's build context as a folder: the plan's sources and generated files, or a user Dockerfile's context. */
-async function stage(image: ImagePlan, root: string, dest: string): Promise<void> {
+async function stage(image: ImagePlan, root: string, base: string, dest: string): Promise<void> {
   if (image.parent.kind !== "dockerfile") {
-    await stageContext(root, image.context.sources ?? { entries: [] }, image.context.generated, dest);
+    await stageContext(root, image.context.sources ?? { entries: [] }, image.context.generated, dest, { writable: image.context.writable });
     return;
   }
   const { contextRoot, dockerignore } = image.parent;
@@ -166,16 +209,17 @@ async function stage(image: ImagePlan, root: string, dest: string): Promise<void
     await mkdir(dest);
     return;
   }
-  const dir = path.resolve(root, contextRoot);
-  const patterns = (await loadDockerignore(dir, dockerignore === undefined ? undefined : path.resolve(root, dockerignore))).patterns;
+  const dir = path.resolve(base, contextRoot);
+  const patterns = (await loadDockerignore(dir, dockerignore === undefined ? undefined : path.resolve(base, dockerignore))).patterns;
   await stageContext(dir, await walkContext(dir, { patterns }), [], dest);
 }
 
 /** Where one image's build finds its files. */
-type Paths = { folder: string; staging: string; context: string; root: string };
+type Paths = { folder: string; staging: string; context: string; base: string };
 
-async function buildImage(tool: Tool, image: ImagePlan, { folder, staging, context, root }: Paths, io: Io): Promise<number> {
-  if (tool.builder === "buildctl") return buildctl(tool, image, { folder, staging, context, root }, io);
+async function buildImage(tool: Tool, image: ImagePlan, { folder, staging, context, base }: Paths, io: Io): Promise<number> {
+  if (tool.builder === "buildctl") return buildctl(tool, image, { folder, staging, context, base }, io);
+  if (tool.builder === "buildkit") return buildWithBuildkit({ addr: tool.addr, tls: tool.tls, oci: tool.oci }, image, { folder, context, base }, io);
   if (tool.builder === "buildah") {
     const env = { ...io.env };
     if (tool.bin !== "buildah") {
@@ -185,8 +229,8 @@ async function buildImage(tool: Tool, image: ImagePlan, { folder, staging, conte
       await writeFile(path.join(shim, "buildah"), `#!/bin/sh\nexec ${shellQuote(tool.bin)} "$@"\n`, { mode: 0o755 });
       env["PATH"] = `${shim}${path.delimiter}${env["PATH"] ?? ""}`;
     }
-    // From the source root, where the script finds the files of build secrets.
-    return run("bash", [path.join(folder, "build.sh"), ...(tool.noCache ? ["--no-cache"] : []), context, image.tag], env, io, root);
+    // From the configuration's folder, where the script finds the files of build secrets.
+    return run("bash", [path.join(folder, "build.sh"), ...(tool.noCache ? ["--no-cache"] : []), context, image.tag], env, io, base);
   }
 
   // The Dockerfile goes beside its own ignore file: the context is already filtered, and BuildKit
@@ -200,10 +244,10 @@ async function buildImage(tool: Tool, image: ImagePlan, { folder, staging, conte
     const problem = await legacyIgnoreProblem(context);
     if (problem) throw new DiagnosticError([problem]);
   }
-  const options = image.parent.kind === "dockerfile" ? dockerBuildOptions(image.parent, io) : [];
+  const options = dockerFlags(image.parent.kind === "dockerfile" ? image.parent.buildOptions : image.buildOptions, io);
   // docker reads --secret as one CSV record, as buildctl does.
   const secrets = image.secrets.flatMap(({ id, source }) =>
-    ["--secret", [`id=${id}`, "env" in source ? `env=${source.env}` : `src=${path.resolve(root, source.file)}`].map(csvField).join(",")]);
+    ["--secret", [`id=${id}`, "env" in source ? `env=${source.env}` : `src=${path.resolve(base, source.file)}`].map(csvField).join(",")]);
   return run(tool.bin, [
     "build",
     "--file", path.join(dockerfileDir, "Dockerfile"),
@@ -216,17 +260,28 @@ async function buildImage(tool: Tool, image: ImagePlan, { folder, staging, conte
   ], env, io, io.cwd);
 }
 
+/** ZenML's "nothing to build": the parent pulled and tagged with the image's name. */
+async function retagParent(tool: Tool, image: ImagePlan, io: Io): Promise<number> {
+  const ref = image.parent.kind === "image" ? image.parent.ref : image.parent.kind === "plan" ? image.parent.tag : "";
+  if (tool.builder === "buildctl" || tool.builder === "buildkit") {
+    io.stderr(`dockwright: ${tool.builder} cannot tag an image; tag ${ref} as ${image.tag} with your registry tools.\n`);
+    return 0;
+  }
+  const pulled = await run(tool.bin, ["pull", ref], io.env, io, io.cwd);
+  return pulled !== 0 ? pulled : run(tool.bin, ["tag", ref, image.tag], io.env, io, io.cwd);
+}
+
 /** BuildKit: the image's llb.pb, or a user Dockerfile through the Dockerfile frontend. */
-async function buildctl(tool: Tool, image: ImagePlan, { folder, context, root }: Paths, io: Io): Promise<number> {
+async function buildctl(tool: Tool, image: ImagePlan, { folder, context, base }: Paths, io: Io): Promise<number> {
   const output = tool.oci !== undefined
     ? ({ type: "oci", dest: path.join(tool.oci, `${image.key}.tar`) } as const)
     : ({ type: "image", name: image.tag } as const);
   if (tool.oci !== undefined) await mkdir(tool.oci, { recursive: true });
   if (image.parent.kind === "dockerfile") {
-    const dockerfile = path.dirname(path.resolve(root, image.parent.path));
+    const dockerfile = path.dirname(path.resolve(base, image.parent.path));
     const csv = output.type === "oci" ? `type=oci,dest=${output.dest}` : `type=image,name=${output.name}`;
     const args = frontendArgs(image, image.parent, { context, dockerfile }, csv);
-    return run(tool.bin, [...(tool.addr !== undefined ? ["--addr", tool.addr] : []), ...args, ...(tool.noCache ? ["--no-cache"] : [])], io.env, io, root);
+    return run(tool.bin, [...(tool.addr !== undefined ? ["--addr", tool.addr] : []), ...args, ...(tool.noCache ? ["--no-cache"] : [])], io.env, io, base);
   }
   return buildWithBuildctl(tool.bin, {
     folder,
@@ -235,7 +290,7 @@ async function buildctl(tool: Tool, image: ImagePlan, { folder, context, root }:
     secrets: image.secrets,
     noCache: tool.noCache,
     ...(tool.addr !== undefined ? { addr: tool.addr } : {}),
-  }, { ...io, cwd: root });
+  }, { ...io, cwd: base });
 }
 
 /**
@@ -258,17 +313,21 @@ async function legacyIgnoreProblem(context: string): Promise<Diagnostic | undefi
       "Build with BuildKit (--mode buildkit, or DOCKER_BUILDKIT=1), or let .dockerignore exclude itself.");
 }
 
-/** ZenML build options (docker-py names) of a user Dockerfile, as `docker build` flags. */
-function dockerBuildOptions(parent: Extract<ParentImage, { kind: "dockerfile" }>, io: Io): string[] {
-  const flags: string[] = [];
-  for (const [key, value] of Object.entries(parent.buildOptions)) {
-    const map = value && typeof value === "object" ? Object.entries(value).map(([k, v]) => `${k}=${String(v)}`) : [];
-    if (key === "buildargs") flags.push(...map.flatMap((arg) => ["--build-arg", arg]));
-    else if (key === "labels") flags.push(...map.flatMap((label) => ["--label", label]));
-    else if (key === "target") flags.push("--target", String(value));
-    else io.stderr(`dockwright: the build option ${JSON.stringify(key)} of ${parent.path} is not passed to docker build; pass it by hand.\n`);
-  }
-  return flags;
+/** Build options as `docker build` flags; the ones it has none for are named on standard error. */
+function dockerFlags(options: BuildOptions, io: Io): string[] {
+  for (const key of Object.keys(options.other)) io.stderr(`dockwright: the build option ${JSON.stringify(key)} is not passed to docker build; pass it by hand.\n`);
+  return [
+    ...options.buildArgs.flatMap(([k, v]) => ["--build-arg", `${k}=${v}`]),
+    ...options.labels.flatMap(([k, v]) => ["--label", `${k}=${v}`]),
+    ...(options.target !== undefined ? ["--target", options.target] : []),
+    ...(options.platform !== undefined ? ["--platform", options.platform] : []),
+    ...(options.network !== undefined ? ["--network", options.network] : []),
+    ...(options.noCache ? ["--no-cache"] : []),
+    ...(options.pull ? ["--pull"] : []),
+    ...(options.shmSize !== undefined ? ["--shm-size", `${options.shmSize}b`] : []),
+    ...options.cacheFrom.flatMap((ref) => ["--cache-from", ref]),
+    ...options.extraHosts.flatMap(([host, ip]) => ["--add-host", `${host}:${ip}`]),
+  ];
 }
 
 /** Runs a tool with its output on our standard error; resolves to its exit code. */

@@ -1,8 +1,9 @@
 import path from "node:path";
 import { DiagnosticError, formatDiagnostic } from "@dockwright/core/diagnostics";
-import { contextWarnings, findSourceRoot, formatBytes, listContext, loadDockerignore, walkContext, type Progress } from "@dockwright/context";
+import { contextWarnings, findSourceRoot, listContext, loadDockerignore, walkContext } from "@dockwright/context";
 import { invalidInput, parseFlags } from "../args.js";
-import { exitCodes, type Command, type Io } from "../io.js";
+import { exitCodes, type Command } from "../io.js";
+import { progressLine } from "../progress.js";
 
 const help = `Usage: dockwright context [DIR] [options]
 
@@ -63,21 +64,4 @@ export const contextCommand: Command = async (args, io) => {
 /** One path per line stays one line: a path that could break or fake that is quoted, as git does. */
 function printable(file: string): string {
   return /[\x00-\x1f\x7f"\\]/.test(file) ? JSON.stringify(file) : file;
-}
-
-/** A progress line on a terminal, only once a walk has taken half a second. */
-function progressLine(io: Io): { update: (progress: Progress) => void; done: () => void } {
-  const started = performance.now();
-  let shown = false;
-  return {
-    update(progress) {
-      if (!io.stderrIsTTY || performance.now() - started < 500) return;
-      shown = true;
-      io.stderr(`\r\x1b[Kdockwright: reading the build context: ${progress.files} files, ${formatBytes(progress.bytes)}`);
-    },
-    done() {
-      if (shown) io.stderr("\r\x1b[K");
-      shown = false;
-    },
-  };
 }

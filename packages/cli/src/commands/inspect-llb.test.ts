@@ -22,7 +22,7 @@ const image = imagePlan([{ kind: "run", purpose: "p", shell: "echo hi" }], {
   key: "k",
   tag: "zenml:k",
   parent: { kind: "image", ref: "python:3.11" },
-  context: { generated: [], dockerignore: [] },
+  context: { generated: [], dockerignore: [], writable: false },
   sources: { mode: "ignore" },
 });
 

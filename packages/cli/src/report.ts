@@ -1,0 +1,49 @@
+/**
+ * What `compile`, `build` and `explain` tell their caller: lines for people (results on standard
+ * output, diagnostics on standard error), or with `--json` one JSON object per line on standard
+ * output for the tools that drive the CLI. The events are documented in the README; nothing else
+ * reaches standard output in that mode.
+ */
+import { formatDiagnostic, type Diagnostic } from "@dockwright/core";
+import { exitCodes, type Io } from "./io.js";
+
+/** One event of the `--json` stream. */
+export type Event =
+  | ({ event: "diagnostic" } & Diagnostic)
+  | ({ event: "image"; action: "written" | "built" | "reused" | "skipped" | "tagged" | "failed" } & Record<string, unknown>)
+  | ({ event: "explain" } & Record<string, unknown>)
+  | { event: "error"; message: string }
+  | ({ event: "summary"; command: string; ok: boolean; exitCode: number } & Record<string, unknown>);
+
+export type Reporter = {
+  readonly json: boolean;
+  diagnostics(list: readonly Diagnostic[]): void;
+  /** A result: `line` for people, `event` (if any) for tools. */
+  result(line: string, event?: Event): void;
+  /** Invalid input (exit code 2), or another failure with its exit code. */
+  fail(message: string, code?: number): number;
+  /** The final event; returns the exit code. */
+  done(code: number, summary?: Record<string, unknown>): number;
+};
+
+export function reporter(io: Io, command: string, json: boolean): Reporter {
+  const emit = (event: Event) => io.stdout(`${JSON.stringify(event)}\n`);
+  return {
+    json,
+    diagnostics(list) {
+      for (const d of list) json ? emit({ event: "diagnostic", ...d }) : io.stderr(`${formatDiagnostic(d)}\n`);
+    },
+    result(line, event) {
+      if (json && event) emit(event);
+      else if (!json && line) io.stdout(line);
+    },
+    fail(message, code = exitCodes.invalidInput) {
+      json ? emit({ event: "error", message }) : io.stderr(`dockwright: ${message}\n`);
+      return this.done(code);
+    },
+    done(code, summary = {}) {
+      if (json) emit({ event: "summary", command, ok: code === exitCodes.ok, exitCode: code, ...summary });
+      return code;
+    },
+  };
+}

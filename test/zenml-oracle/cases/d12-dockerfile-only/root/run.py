@@ -1,0 +1,1 @@
+from zenml import pipeline

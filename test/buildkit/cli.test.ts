@@ -37,14 +37,13 @@ describe.skipIf(lacks("buildkitd", "buildah", "registry", "runc"))("dockwright b
   }, 60_000);
 
   /**
-   * A copy of a fixture with its parent image in the test registry; the configuration goes into the
-   * root, as its paths are relative to its own folder.
+   * A copy of a fixture with its parent image in the test registry; the configuration stays beside
+   * its root, as its paths are relative to its own folder.
    */
   async function copyFixture(from: string, name: string): Promise<{ config: string; root: string }> {
     const dir = path.join(scratch, name);
     await cp(from, dir, { recursive: true });
-    const config = path.join(dir, "root", "run.yaml");
-    await writeFile(config, await readFile(path.join(dir, "run.yaml"), "utf8"));
+    const config = path.join(dir, "run.yaml");
     for (const file of [config, path.join(dir, "root", "docker", "base.Dockerfile")]) {
       if (existsSync(file)) await writeFile(file, (await readFile(file, "utf8")).replaceAll("localhost/dockwright-test-base:latest", parent));
     }

@@ -3,8 +3,7 @@
  * registry's copy of the base image (a daemon pulls `docker-image://` parents from a registry),
  * and built through the native client or through buildctl into OCI tarballs read back as views.
  */
-import { existsSync } from "node:fs";
-import { cp, mkdir, mkdtemp, readFile, writeFile } from "node:fs/promises";
+import { cp, mkdir, readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import type { ImagePlan } from "@dockwright/core";
 import { type BuildEvent, type BuildRequest, type BuildkitClient, type SecretSource } from "../../../packages/buildkit/src/index.ts";
@@ -16,22 +15,23 @@ import { unpackOci } from "./oci.ts";
 
 /**
  * Compiles a copy of fixture `name` under `work`, with its parent image replaced by `parent` and its
- * configuration edited by `edit`. The configuration goes into the copied root: its paths are
- * relative to its own folder, and the fixtures' files are in their roots.
+ * configuration edited by `edit`.
  */
 export async function registryFixture(name: string, work: string, parent: string, edit: (config: string) => string = (config) => config): Promise<Fixture & { root: string }> {
   const copy = path.join(work, "fixture");
   await mkdir(work, { recursive: true });
   await cp(path.join(fixturesDir, name), copy, { recursive: true });
-  const root = existsSync(path.join(copy, "root")) ? path.join(copy, "root") : await mkdtemp(path.join(work, "empty-root-"));
-  const config = path.join(root, "run.yaml");
-  await writeFile(config, edit((await readFile(path.join(copy, "run.yaml"), "utf8")).replaceAll("localhost/dockwright-test-base:latest", parent)));
+  // The configuration stays beside its root: its paths are relative to its own folder.
+  const root = path.join(copy, "root");
+  await mkdir(root, { recursive: true });
+  const config = path.join(copy, "run.yaml");
+  await writeFile(config, edit((await readFile(config, "utf8")).replaceAll("localhost/dockwright-test-base:latest", parent)));
   return prepareFixture(name, work, { root, config });
 }
 
-/** The build secrets of the image, as the native client takes them. */
-export function secretSources(image: ImagePlan, root: string): Record<string, SecretSource> {
-  return Object.fromEntries(image.secrets.map(({ id, source }) => [id, "env" in source ? { env: source.env } : { file: path.resolve(root, source.file) }]));
+/** The build secrets of the image, as the native client takes them; files are relative to `base`, the configuration's folder. */
+export function secretSources(image: ImagePlan, base: string): Record<string, SecretSource> {
+  return Object.fromEntries(image.secrets.map(({ id, source }) => [id, "env" in source ? { env: source.env } : { file: path.resolve(base, source.file) }]));
 }
 
 /** The native client's request for the fixture's llb.pb, exported as an OCI tarball. */
@@ -41,7 +41,7 @@ export async function nativeRequest(fixture: Fixture, dest: string): Promise<Bui
     imageConfig: await readFile(path.join(fixture.folder, "image-config.json"), "utf8"),
     locals: { context: fixture.context, generated: fixture.folder },
     exports: [{ type: "oci", dest }],
-    secrets: secretSources(fixture.image, fixture.root),
+    secrets: secretSources(fixture.image, path.dirname(fixture.config)),
   };
 }
 
@@ -58,7 +58,7 @@ export async function buildWithBuildctlTool(address: string, fixture: Fixture, d
     output: { type: "oci", dest },
     secrets: fixture.image.secrets,
     addr: address,
-  }, { cwd: fixture.root, env: { ...process.env, ...secretEnv }, stdout: (t) => (output += t), stderr: (t) => (output += t), stderrIsTTY: false });
+  }, { cwd: path.dirname(fixture.config) /* where secret files are relative to */, env: { ...process.env, ...secretEnv }, stdout: (t) => (output += t), stderr: (t) => (output += t), stderrIsTTY: false });
   if (code !== 0) throw new Error(`buildctl exited with ${code}:\n${output.slice(-4000)}`);
 }
 

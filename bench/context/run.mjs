@@ -15,7 +15,7 @@ import ignore from "ignore";
 import { dockerignore, ensureTree, treeRoot } from "./tree.mjs";
 
 const dist = new URL("../../packages/context/dist/index.js", import.meta.url);
-const cli = new URL("../../packages/cli/dist/dockwright.js", import.meta.url).pathname;
+const cli = new URL("../../packages/cli/bundle/dockwright.js", import.meta.url).pathname;
 const unbundled = new URL("../../packages/cli/dist/bin.js", import.meta.url).pathname;
 if (!fs.existsSync(dist) || !fs.existsSync(cli)) {
   console.error("Build first: npx turbo run build");

@@ -103,7 +103,7 @@ describe("emitBuildah", () => {
       # Cached layers are the images localhost/dockwright-cache:<key>-<parent image ID> (another repository: DOCKWRIGHT_LAYER_CACHE).
       cache=\${DOCKWRIGHT_LAYER_CACHE:-localhost/dockwright-cache}
       parent=$(buildah pull --quiet --policy missing python:3.11-slim)
-      image="$cache:f1efd738ffa0dad622f2c56ebb2c9f6417159db9d26155382863b4860dd6da80-\${parent:0:12}"
+      image="$cache:8c59826aa0c5701eff00ad6194f21db5dc9b66849a96310a7f9acec887d5a3d1-\${parent:0:12}"
       if [ -z "$no_cache" ] && buildah inspect --type image "$image" >/dev/null 2>&1; then
         buildah tag "$image" "$TAG"
         exit 0
@@ -113,9 +113,9 @@ describe("emitBuildah", () => {
       # The steps' images, each holding a step and every one before it; the build goes on after the
       # newest that exists.
       steps=(
-        "$cache:25df2045dd8dddd9b5f33efb169858d6bb41c6091971d01b22ab8e8c60ec524a-\${parent:0:12}"
-        "$cache:8a7a105094496ca6798a0f793459b53a6749656ab9d4337a8601605c765de74c-\${parent:0:12}"
-        "$cache:2098ef56211da73406338935d326a976a5c9bdcd1838445cd38c3ce10648815d-\${parent:0:12}"
+        "$cache:837a72536f15e2b8634363c7be36f396db3f95a3bd437caff515100c45c7954a-\${parent:0:12}"
+        "$cache:6fa9db11d131b642ec9e2d7eec359b53eb83cca8af785188aeae555d276a7aed-\${parent:0:12}"
+        "$cache:ba62d29f8000fd34dd6da66612f8787fa5f0dcb221d2bfa8241be842551042a0-\${parent:0:12}"
       )
       built=0
       if [ -z "$no_cache" ]; then

@@ -112,13 +112,14 @@ describe("--json", () => {
 
   test("build: each image built, then reused; the tool's output stays off stdout", async () => {
     const { root, out } = project(files);
-    // A stand-in for buildah that talks on its standard output, as the real one does.
+    // A stand-in for buildah that talks on its standard output, as the real one does; it holds no
+    // cached layer, so the script builds and commits every step.
     const bin = path.join(path.dirname(root), "fake-buildah.sh");
-    fs.writeFileSync(bin, "#!/bin/sh\n[ \"$1\" = from ] && { echo ctr-1; exit 0; }\necho \"buildah $*\"\n", { mode: 0o755 });
+    fs.writeFileSync(bin, "#!/bin/sh\ncase \"$1\" in from) echo ctr-1; exit 0 ;; pull) echo 0123456789abcdef; exit 0 ;; inspect) exit 1 ;; esac\necho \"buildah $*\"\n", { mode: 0o755 });
     const args = ["build", "run.yaml", "--builder", "buildah", "--buildah", bin, "--json", "--out", out];
     const first = await run(args, root);
     expect(first.code, first.stderr).toBe(0);
-    expect(first.stderr).toContain("buildah commit");
+    expect(first.stderr).toContain("buildah run");
     const stream = events(first.stdout);
     expect(kinds(stream)).toEqual(["diagnostic", "image built", "image built", "summary"]);
     expect(stream.find((e) => e["event"] === "image")).toMatchObject({ key: "orchestrator", tag: "zenml:run-orchestrator", folder: path.join(out, "orchestrator"), builder: "buildah" });

@@ -47,8 +47,11 @@ for arg in "$@"; do
 done
 `;
 
+/** How the stand-ins behave: `installSeconds`, a time each call sleeps, as a real download would take (bench/builds). */
+export type StandIns = { installSeconds?: number };
+
 /** Writes the root file system both builders start from. */
-export async function writeRootfs(dir: string): Promise<void> {
+export async function writeRootfs(dir: string, { installSeconds }: StandIns = {}): Promise<void> {
   await mkdir(path.join(dir, "bin"), { recursive: true });
   const busybox = toolPath("busybox")!;
   await copyFile(busybox, path.join(dir, "bin", "busybox"));
@@ -61,7 +64,8 @@ export async function writeRootfs(dir: string): Promise<void> {
   const { name, uid, gid } = testUser;
   await writeFile(path.join(dir, "etc/passwd"), `root:x:0:0:root:/root:/bin/sh\n${name}:x:${uid}:${gid}::/home/${name}:/bin/sh\n`);
   await writeFile(path.join(dir, "etc/group"), `root:x:0:\n${name}:x:${gid}:\n`);
-  await writeFile(path.join(dir, "opt/stand-ins/record"), record, { mode: 0o755 });
+  const sleep = installSeconds === undefined ? "" : `sleep ${installSeconds}\n`;
+  await writeFile(path.join(dir, "opt/stand-ins/record"), `${record}${sleep}`, { mode: 0o755 });
   // A tool's name is the name it was called by: links, and the copy `pip install uv` makes.
   for (const tool of ["pip", "apt-get"]) await symlink("/opt/stand-ins/record", path.join(dir, "usr/local/bin", tool));
   await symlink("/opt/stand-ins/record", path.join(dir, "opt/stand-ins/uv"));

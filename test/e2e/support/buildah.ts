@@ -5,7 +5,7 @@
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { baseCmd, baseImage, basePath, writeRootfs } from "./base-image.ts";
+import { baseCmd, baseImage, basePath, writeRootfs, type StandIns } from "./base-image.ts";
 import { normalizeConfig, type ConfigView } from "./images.ts";
 import { toolPath } from "../../support/tools.ts";
 import { ok, run, type Env, type Result } from "./run.ts";
@@ -67,9 +67,9 @@ export async function createBuildah(): Promise<Buildah> {
 }
 
 /** Commits the test base image from the busybox root file system. */
-export async function buildahBaseImage(buildah: Buildah): Promise<void> {
+export async function buildahBaseImage(buildah: Buildah, standIns: StandIns = {}): Promise<void> {
   const rootfs = path.join(buildah.dir, "rootfs");
-  await writeRootfs(rootfs);
+  await writeRootfs(rootfs, standIns);
   const ctr = (await buildah.ok(["from", "scratch"])).trim();
   await buildah.ok(["copy", "--quiet", ctr, rootfs, "/"]);
   await buildah.ok(["config", "--env", `PATH=${basePath}`, "--cmd", JSON.stringify(baseCmd), ctr]);
@@ -82,10 +82,10 @@ export async function buildahBaseImage(buildah: Buildah): Promise<void> {
  * afterwards. Returns the reference, for parents that a daemon pulls (BuildKit's
  * `docker-image://` sources). Under the heavy-job lock, like any build.
  */
-export async function pushBaseImage(registryHost: string): Promise<string> {
+export async function pushBaseImage(registryHost: string, standIns: StandIns = {}): Promise<string> {
   const buildah = await createBuildah();
   try {
-    await buildahBaseImage(buildah);
+    await buildahBaseImage(buildah, standIns);
     const ref = `${registryHost}/dockwright-test-base:latest`;
     await buildah.ok(["push", "--quiet", "--tls-verify=false", baseImage, `docker://${ref}`]);
     return ref;

@@ -1,8 +1,8 @@
 /**
  * The Buildah script's layer cache, with real builds (`dockwright build --builder buildah`): a
- * change of one source file re-runs only the sources step; a change of the user's requirements
- * re-runs that requirements step and what follows; `--no-cache` builds everything, to the same
- * image. Which commands ran is read from a wrapper around buildah that logs each call, and from
+ * change of one source file re-runs only the sources step and ZenML's permissions step after it;
+ * a change of the user's requirements re-runs that requirements step and what follows;
+ * `--no-cache` builds everything, to the same image. Which commands ran is read from a wrapper around buildah that logs each call, and from
  * the stand-in installers' records in the image: a record that no command rewrote keeps its time.
  */
 import { cp, lstat, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
@@ -50,8 +50,8 @@ async function build(...flags: string[]): Promise<Build> {
   return { calls: (await readFile(log, "utf8")).trim().split("\n"), view, times, tag: image.tag };
 }
 
-/** The commands `buildah run` ran, by what they install. */
-const ran = (b: Build) => b.calls.filter((c) => c.startsWith("run ")).map((c) => /-r \/app\/(\S+)|apt-get install/.exec(c)?.[0] ?? c);
+/** The commands `buildah run` ran, by what they install (or change: ZenML's chmod after the sources). */
+const ran = (b: Build) => b.calls.filter((c) => c.startsWith("run ")).map((c) => /-r \/app\/(\S+)|apt-get install|pip install uv|chmod a\+rw/.exec(c)?.[0] ?? c);
 
 let cold: Build;
 
@@ -77,20 +77,23 @@ describe.skipIf(lacks("buildah") || lacks("busybox"))("the Buildah script's laye
   it("a cold build runs every install and commits each step under the cache's prefix", () => {
     expect(ran(cold)).toEqual([
       "apt-get install",
+      "pip install uv",
       "-r /app/.zenml_local_requirements",
+      "-r /app/.zenml_stack_integration_requirements",
+      "-r /app/.zenml_integration_requirements",
       "-r /app/.zenml_pyproject_requirements",
       "-r /app/.zenml_user_requirements",
-      "-r /app/.zenml_stack_integration_requirements",
+      "chmod a+rw",
     ]);
     const commits = cold.calls.filter((c) => c.startsWith("commit --quiet --rm "));
-    expect(commits).toHaveLength(6); // apt, four requirements files, the sources
+    expect(commits).toHaveLength(9); // apt, the installer, five requirements files, the sources, the permissions
     for (const commit of commits) expect(commit).toMatch(/ localhost\/dockwright-cache:[0-9a-f]{64}-[0-9a-f]{12}$/);
   });
 
-  it("after a change of one source file, only the sources step runs", async () => {
+  it("after a change of one source file, only the sources step runs, and the permissions step after it", async () => {
     await writeFile(path.join(root, "pipelines", "train.py"), 'print("pipeline, changed")\n');
     const after = await build();
-    expect(ran(after)).toEqual([]);
+    expect(ran(after)).toEqual(["chmod a+rw"]);
     expect(after.calls.filter((c) => c.startsWith("copy ")).map((c) => c.split(" ").at(-1))).toEqual(["."]);
     // No installer wrote its records again.
     expect(after.times).toEqual(cold.times);
@@ -101,12 +104,12 @@ describe.skipIf(lacks("buildah") || lacks("busybox"))("the Buildah script's laye
   it("after a change of the user's requirements, that step and those after it run", async () => {
     await writeFile(config, (await readFile(config, "utf8")).replace("requirements: [pandas,", "requirements: [pandas, polars,"));
     const after = await build();
-    expect(ran(after)).toEqual(["-r /app/.zenml_user_requirements", "-r /app/.zenml_stack_integration_requirements"]);
-    // The records of the local environment and the pyproject export are the cached ones.
+    expect(ran(after)).toEqual(["-r /app/.zenml_user_requirements", "chmod a+rw"]);
+    // The records of the four files installed before the user's are the cached ones.
     const record = (n: number) => Object.keys(after.times).find((file) => file.startsWith(`requirements/${n}-`))!;
-    for (const n of [1, 2]) expect(after.times[record(n)], record(n)).toBe(cold.times[record(n)]);
-    for (const n of [3, 4]) expect(after.times[record(n)], record(n)).not.toBe(cold.times[record(n)]);
-    expect(after.view.records["requirements/3-.zenml_user_requirements"]).toContain("polars");
+    for (const n of [1, 2, 3, 4]) expect(after.times[record(n)], record(n)).toBe(cold.times[record(n)]);
+    expect(after.times[record(5)], record(5)).not.toBe(cold.times[record(5)]);
+    expect(after.view.records["requirements/5-.zenml_user_requirements"]).toContain("polars");
   }, 300_000);
 
   it("--no-cache builds every layer, to the same image as the cached build", async () => {
@@ -114,7 +117,7 @@ describe.skipIf(lacks("buildah") || lacks("busybox"))("the Buildah script's laye
     expect(ran(cached)).toEqual([]);
     expect(cached.calls.filter((c) => c.startsWith("from "))).toEqual([]); // the finished image is cached too
     const fresh = await build("--no-cache");
-    expect(ran(fresh)).toHaveLength(5);
+    expect(ran(fresh)).toHaveLength(8);
     expect(fresh.calls.filter((c) => c.startsWith("commit --quiet") || c.startsWith("inspect ") || c.startsWith("tag "))).toEqual([]);
     expect(fresh.view).toEqual(cached.view);
   }, 300_000);

@@ -28,7 +28,9 @@ done
 #   apache2-utils             htpasswd (bcrypt) for the registry's basic auth
 #   openssl                   self-signed certificates for TLS registries and daemons
 #   git                       code repositories in the source-mode tests
-apt_packages=(buildah busybox-static shellcheck protobuf-compiler libprotobuf-dev docker.io runc docker-registry apache2-utils openssl git)
+#   python3 python3-pip       pip freeze must not import a pip planted in the source root; the property
+#                             suites check that pip reads each generated requirements file as planned
+apt_packages=(buildah busybox-static shellcheck protobuf-compiler libprotobuf-dev docker.io runc docker-registry apache2-utils openssl git python3 python3-pip)
 
 missing=()
 if command -v dpkg-query >/dev/null 2>&1; then

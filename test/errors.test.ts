@@ -202,6 +202,13 @@ const cases: Record<Exclude<DiagnosticCode, keyof typeof provokedElsewhere>, Cas
     host: memoryHost({}, tmpdir()),
     expect: { path: "settings.docker.replicate_local_python_environment", message: expect.stringContaining("`false` exited with code 1") },
   },
+  CREDENTIAL_IN_URL: {
+    config: docker({ parent_image: "python:3.11", python_package_installer_args: { "index-url": "https://user:s3cret@pypi.example.com/simple" } }),
+    expect: {
+      path: "settings.docker.python_package_installer_args.index-url",
+      message: expect.stringMatching(/^"https:\/\/\*\*\*@pypi\.example\.com\/simple" holds a credential in a URL.*`secrets: \[\{id: index-url, source_env: PIP_INDEX_URL, env: PIP_INDEX_URL\}\]` \(with uv: `env: UV_INDEX_URL`\)/),
+    },
+  },
   SECRET_IN_ENVIRONMENT: {
     config: docker({ environment: { hf_token: "hf_abc" } }),
     expect: { severity: "warning", path: "settings.docker.environment.hf_token", message: expect.stringContaining("`secrets: [{id, source_env, env}]`") },

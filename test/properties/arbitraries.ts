@@ -21,8 +21,17 @@ const pieces = [
   " ", "a", "A_1", "x", "0",
 ];
 
-/** Pieces core rejects in every value: line breaks and other controls, unpaired surrogates. */
-const breaking = ["\n", "\r", "\r\n", "\0", "\v", "\f", "\u001b[31m", "\\\n", "\ud800", "\udc00"];
+/**
+ * Every line break: Unicode's mandatory breaks and what Python's `str.splitlines()` (pip's reading
+ * of a requirements file) breaks at besides.
+ */
+export const lineBreaks: readonly string[] = ["\n", "\r", "\r\n", "\v", "\f", "\x1c", "\x1d", "\x1e", "\x85", "\u2028", "\u2029"];
+
+/** The line-separator class: every line break and every C0 control, DEL among them. */
+const lineSeparators = [...lineBreaks, ...Array.from({ length: 0x20 }, (_, c) => String.fromCharCode(c)), "\x7f"];
+
+/** Pieces core rejects in most values: line breaks and other controls, unpaired surrogates. */
+const breaking = [...lineSeparators, "\u001b[31m", "\\\n", "\ud800", "\udc00"];
 
 const joined = fc
   .array(fc.oneof({ weight: 20, arbitrary: fc.constantFrom(...pieces) }, { weight: 1, arbitrary: fc.constantFrom(...breaking) }), { minLength: 1, maxLength: 8 })
@@ -123,12 +132,27 @@ const requirementLine = mostly(
   20,
 );
 
-const requirementsText = fc.array(requirementLine, { maxLength: 5 }).map((lines) => lines.join("\n"));
+/** Lines ended by any line separator: pip must read them as the resolver does. */
+const requirementsText = fc
+  .array(fc.tuple(requirementLine, fc.oneof({ weight: 8, arbitrary: fc.constant("\n") }, { weight: 2, arbitrary: fc.constantFrom(...lineSeparators) })), { maxLength: 5 })
+  .map((lines) => lines.map(([line, end]) => line + end).join(""));
+
+/**
+ * Names of files in the build context that break naive printing or command lines: line breaks,
+ * terminal escapes, forged diagnostics, leading dashes, shell syntax; some of them look like
+ * secrets, so that a warning names them.
+ */
+export const contextFileName: fc.Arbitrary<string> = fc
+  .tuple(
+    fc.constantFrom("a\nerror FAKE_CODE at x: forged", "\u001b[2J\u001b[31mred", "\u009b31m", "-rf", "--chown=0:0", "-", "$(touch pwned)", "`id`", " lead", "trail ", "a\u2028b", "\u202ecod.exe", "x\ty", "\r"),
+    fc.constantFrom("", ".env", "/.env", "/id_rsa", ".txt"),
+  )
+  .map(([name, suffix]) => name + suffix);
 
 export type Case = {
   /** The run configuration. */
   config: Record<string, unknown>;
-  /** Files of the in-memory source root. */
+  /** Files of the in-memory source root (and build context). */
   files: Record<string, string>;
   pipelineName: string;
 };
@@ -204,11 +228,13 @@ const dockerfileParent = fc.record(
 export const cases: fc.Arbitrary<Case> = fc
   .record({
     requirementsFile: fc.tuple(relativePath, requirementsText),
+    contextFiles: fc.uniqueArray(contextFileName, { maxLength: 3 }),
     parent: fc.oneof({ weight: 3, arbitrary: fc.constant("settings") }, { weight: 1, arbitrary: fc.constant("dockerfile") }),
     pipelineName: mostly(fc.constantFrom("training", "p-1.x"), 1, 40),
   })
-  .chain(({ requirementsFile: [path, text], parent, pipelineName }) => {
-    const files = { [path]: text };
+  .chain(({ requirementsFile: [path, text], contextFiles, parent, pipelineName }) => {
+    // A file holds UTF-8: no unpaired surrogate survives being written.
+    const files = { ...Object.fromEntries(contextFiles.map((name) => [name, "x\n"])), [path]: Buffer.from(text).toString("utf8") };
     const pipeline = parent === "dockerfile" ? dockerfileParent : dockerSettings(path, "pipeline");
     return fc
       .record({

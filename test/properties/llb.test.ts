@@ -57,7 +57,8 @@ function checkLlb(image: ImagePlan): void {
     expect(artifacts.diagnostics.map((d) => d.code)).toEqual(["UNSUPPORTED_BY_BACKEND"]);
     return;
   }
-  expect(artifacts.diagnostics).toEqual([]);
+  // Warnings only: a variable that reads one of the parent's (`$HOME`) is taken as empty, and says so.
+  expect(artifacts.diagnostics.filter((d) => d.severity === "error")).toEqual([]);
   const ops: DumpLlbJson = decodeDefinition(pb as Uint8Array);
   expect(ops).toEqual(JSON.parse(file("llb.json") as string));
   const execs: Json[] = ops.flatMap((op) => ((op.Op["Op"] as Json)?.exec ? [(op.Op["Op"] as Json).exec] : []));

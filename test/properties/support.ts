@@ -1,9 +1,11 @@
 /** Shared by the property tests: how many runs, compiling a generated case, what the IR implies. */
-import { commandsFor, Compiler, formatDiagnostic, hasErrors, type BuildPlan, type Diagnostic, type EnvValue, type ImagePlan, type Layer, type RunSpec } from "@dockwright/core";
+import { contextWarnings } from "@dockwright/context";
+import { commandsFor, Compiler, formatDiagnostic, hasErrors, type BuildPlan, type CompileHost, type Diagnostic, type EnvValue, type ImagePlan, type Layer, type RunSpec } from "@dockwright/core";
 import { zenml } from "@dockwright/plugin-zenml";
 import fc from "fast-check";
 import { expect } from "vitest";
 import { memoryHost } from "../support/memory-host.ts";
+import { need, pythonOracle } from "../support/python.ts";
 import type { Case } from "./arbitraries.ts";
 
 /** Cases per backend: 1,000 in the normal run; `DOCKWRIGHT_PROPERTY_RUNS=100000` for a long one. */
@@ -39,22 +41,58 @@ export const timeout: number = Math.max(60_000, runs * 30);
 
 const compiler = new Compiler([zenml()]);
 
+/** The in-memory source root of a case, whose build context warns about its files as the real one does. */
+function caseHost(c: Case): CompileHost {
+  const host = memoryHost(c.files);
+  const context = host.context.bind(host);
+  return { ...host, context: async (...args) => {
+    const found = await context(...args);
+    return { ...found, diagnostics: contextWarnings(found.snapshot) };
+  } };
+}
+
+/** pip's own reading of a requirements file: its bytes decoded as pip decodes them, then `req_file.preprocess`. */
+const pipLines = need(pythonOracle(`
+from pip._internal.req.req_file import preprocess
+from pip._internal.utils.encoding import auto_decode
+def answer(text):
+    return [line for _, line in preprocess(auto_decode(text.encode("utf-8")))]
+`, ["pip"]));
+
 /**
  * Compiles a case in process. Never throws for user input (a throw fails the property); without
- * a plan, the diagnostics must say why, each on one line.
+ * a plan, the diagnostics must say why, each on one line. With a plan, pip reads every generated
+ * requirements file as the resolver did: no line pip installs is missing from the plan.
  */
 export async function compileCase(c: Case): Promise<BuildPlan | undefined> {
-  const result = await compiler.compile({ config: c.config, pipelineName: c.pipelineName, host: memoryHost(c.files) });
+  const result = await compiler.compile({ config: c.config, pipelineName: c.pipelineName, host: caseHost(c) });
   checkDiagnostics(result.diagnostics);
   if (!result.plan) expect(hasErrors(result.diagnostics), "no plan, but no error says why").toBe(true);
+  else await checkRequirementFiles(result.plan);
   return result.plan;
 }
 
-/** A hostile value must not forge log lines or terminal escapes in a message (a tab does neither). */
+/**
+ * A hostile value must not forge log lines or terminal escapes in a message: no control character
+ * (a tab is none), no C1 control, line or paragraph separator, or bidirectional override.
+ */
 function checkDiagnostics(diagnostics: Diagnostic[]): void {
   for (const d of diagnostics) {
     const text = formatDiagnostic(d);
-    expect(text, "a diagnostic holds a control character").not.toMatch(/[\u0000-\u0008\u000a-\u001f\u007f]/);
+    expect(text, "a diagnostic holds a control character").not.toMatch(/[\u0000-\u0008\u000a-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/);
+  }
+}
+
+/** pip's lines of each generated requirements file, as a set, against the plan's (skipped without pip, except under CI). */
+async function checkRequirementFiles(plan: BuildPlan): Promise<void> {
+  if (!pipLines) return;
+  for (const image of plan.images) {
+    for (const layer of image.layers) {
+      if (layer.kind !== "requirements") continue;
+      const file = image.context.generated.find((f) => f.path === layer.file)!;
+      const read = (await pipLines(throughUtf8(file.contents))) as string[];
+      expect([...read].sort(), `pip reads ${layer.file} otherwise than the plan`).toEqual(layer.lines.map((line) => line.text).sort());
+    }
   }
 }
 

@@ -20,6 +20,7 @@ export const toolInfo = {
   htpasswd: { command: "htpasswd", how: "apt-get install apache2-utils" },
   openssl: { command: "openssl", how: "apt-get install openssl" },
   git: { command: "git", how: "apt-get install git" },
+  python3: { command: "python3", how: "apt-get install python3 python3-pip" },
   buildkitd: { command: "buildkitd", env: "BUILDKITD", how: "BuildKit v0.11.6 (not in Debian): buildkitd on PATH or $BUILDKITD, from github.com/moby/buildkit/releases" },
   buildctl: { command: "buildctl", env: "BUILDCTL", how: "BuildKit v0.11.6 (not in Debian): buildctl on PATH or $BUILDCTL, from github.com/moby/buildkit/releases" },
 } as const satisfies Record<string, ToolInfo>;

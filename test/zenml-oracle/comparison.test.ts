@@ -31,7 +31,7 @@ const edits: [string, string, string, (image: Image, output: OracleOutput) => vo
   ["the install order", "c08-replicate-command", "0.93", (i) => { i.requirements_files!.reverse(); i.dockerfile = reorderInstalls(i.dockerfile!); }],
   ["a requirement line", "c02-training", "0.93", (i) => { i.requirements_files![2]!.content = "pandas>=2.0,<3\npyarrow==16.0.0\n"; }],
   ["the installer", "c02-training", "0.93", (i) => { i.dockerfile = i.dockerfile!.replaceAll("uv pip install", "pip install"); }],
-  ["an installer flag", "c05-pip-args", "0.93", (i) => { i.dockerfile = i.dockerfile!.replace("--pre ", ""); }],
+  ["an installer flag", "d30-pip-args-buildable", "0.93", (i) => { i.dockerfile = i.dockerfile!.replace("--pre ", ""); }],
   ["an apt package", "c22-apt-sources", "0.93", (i) => { i.apt_packages = [...i.apt_packages!, "vim"]; }],
   ["the user", "c12-newest-fields", "0.93", (i) => { i.dockerfile = i.dockerfile!.replace("USER app", "USER root"); }],
   ["the owner of /app", "c12-newest-fields", "0.93", (i) => { i.dockerfile = i.dockerfile!.replace("RUN chown -R app .", "RUN chown -R root ."); }],

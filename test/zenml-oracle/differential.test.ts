@@ -29,6 +29,8 @@ type Options = {
   env?: Record<string, string>;
   command_outputs?: Record<string, string | null>;
   registry_uri?: string;
+  /** The pipeline's name (the oracle's default: `run`). */
+  pipeline?: string;
 };
 
 /** The oracle's stubbed outputs (zoracle.py) when a case gives none. */
@@ -106,7 +108,7 @@ async function compileCase(c: Case, version: string): Promise<{ plan: Awaited<Re
   const host = await nodeHost({ root: c.root, base: c.root, out: path.join(scratch, c.name, version) });
   const plan = await compiler.compile({
     config: runConfig(c),
-    pipelineName: "run",
+    pipelineName: c.options.pipeline ?? "run",
     host,
     pythonVersion: c.options.python ?? "3.11",
     environment: c.options.env ?? {},

@@ -59,6 +59,7 @@ type OracleImage = {
   build_options?: Record<string, unknown> | null;
   build_context?: { root: string | null; dockerignore: string | null } | null;
   parent_build?: { build_context: { root: string | null; dockerignore: string | null; files: string[] }; build_options: Record<string, unknown> | null } | null;
+  settings?: Record<string, unknown>;
 };
 export type OracleOutput = { error?: string; images?: OracleImage[]; steps?: Record<string, string | null>; code_upload?: boolean; zenml: string };
 
@@ -90,8 +91,12 @@ export function zenmlView(output: OracleOutput, sourceRoot: string): View {
   return { accepted: true, images, steps, upload: images.some((image) => image.download === "artifact-store") };
 }
 
+/** Docker's image references: a lower-case repository, a tag of at most 128 `[A-Za-z0-9_.-]`. */
+const reference = /^[a-z0-9]+(?:[._-]+[a-z0-9]+)*(?::[0-9]+)?(?:\/[a-z0-9]+(?:[._-]+[a-z0-9]+)*)*(?::[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?$/;
+
 function zenmlImage(image: OracleImage, sourceRoot: string): ImageView | { why: string } {
   const kind = image.build as ImageView["kind"];
+  if (kind !== "skip_build" && !reference.test(image.image)) return { why: `Docker cannot tag \`${image.image}\`: it is not an image reference` };
   if (kind !== "zenml") {
     const view: ImageView = { kind, name: image.image };
     if (image.parent_image) view.parent = image.parent_image;
@@ -134,7 +139,16 @@ function zenmlImage(image: OracleImage, sourceRoot: string): ImageView | { why: 
       else if (argument === "pip install uv") view.uv = true;
       else if (install && !copied) {
         const name = install[3]!;
-        view.requirements!.push({ name, lines: logicalLines(files.get(name) ?? ""), tool: install[1] === "pip" ? "pip" : "uv", flags: install[2]!.split(" ").filter(Boolean).sort() });
+        const flags = shellWords(install[2]!);
+        // ZenML writes a value of a flag unquoted: a list's Python text splits into stray words, and
+        // a boolean becomes `--flag=True`, a value pip and uv refuse for a switch.
+        const stray = flags.find((flag) => !flag.startsWith("-") || /^--[^=]+=(True|False)$/.test(flag));
+        if (stray !== undefined) return { why: `the installer cannot run \`${argument}\`: it refuses \`${stray}\`` };
+        let lines = logicalLines(files.get(name) ?? "");
+        if (name === ".zenml_user_requirements" && typeof image.settings?.["requirements"] === "string") {
+          lines = deliberate.includes(lines, path.dirname(path.resolve(sourceRoot, image.settings["requirements"])));
+        }
+        view.requirements!.push({ name, lines, tool: install[1] === "pip" ? "pip" : "uv", flags: flags.sort() });
       } else if (argument === "chmod -R a+rw .") view.after!.push("chmod a+rw");
       else if (argument.startsWith("chown -R ")) view.after!.push(`chown ${argument.slice("chown -R ".length, -2)}`);
       else view.after!.push(`run ${argument}`);
@@ -150,9 +164,9 @@ function zenmlImage(image: OracleImage, sourceRoot: string): ImageView | { why: 
   }
   if (image.parent_build) view.parentBuild = zenmlParentBuild(image.parent_build, sourceRoot);
   const options = image.build_options ?? {};
-  view.labels = stringMap(options["labels"]);
+  view.labels = sorted(stringMap(options["labels"]));
   if (typeof options["platform"] === "string") view.platform = options["platform"];
-  view.buildArgs = Object.fromEntries(Object.entries(stringMap(options["buildargs"] ?? options["build_args"])).filter(([name]) => predefined.has(name)));
+  view.buildArgs = sorted(Object.fromEntries(Object.entries(stringMap(options["buildargs"] ?? options["build_args"])).filter(([name]) => predefined.has(name))));
   return view;
 }
 
@@ -254,9 +268,9 @@ function dockwrightImage(image: ImagePlan, plan: BuildPlan, resolve: (path: stri
     const intermediate = plan.images.find((i) => i.key === key);
     if (intermediate?.parent.kind === "dockerfile") view.parentBuild = dockwrightParentBuild(intermediate.parent, resolve);
   }
-  view.labels = Object.fromEntries(image.config.labels);
+  view.labels = sorted(Object.fromEntries(image.config.labels));
   if (image.platform.architecture !== "amd64" || image.platform.variant) view.platform = [image.platform.os, image.platform.architecture, image.platform.variant].filter(Boolean).join("/");
-  view.buildArgs = Object.fromEntries(image.buildOptions.buildArgs);
+  view.buildArgs = sorted(Object.fromEntries(image.buildOptions.buildArgs));
   return view;
 }
 
@@ -302,9 +316,20 @@ function dockwrightParentBuild(parent: Extract<ImagePlan["parent"], { kind: "doc
  *   blank in an unquoted value, `FROM ${VAR}`) is a configuration Dockwright rejects, with why.
  * - where ZenML would cut a tag longer than 128 characters (so two images could share it), the
  *   tag ends in a hash of the whole name instead.
+ * - a requirements file's `-r other.txt` line: ZenML copies the line into the image, where the
+ *   include names a file the image does not have when the install runs; Dockwright installs the
+ *   lines of the host's file it names (the requirements the user meant).
  */
 export const deliberate = {
   owner: (owner: string): string => owner.replace(/:0$/, ""),
+  includes(lines: string[], dir: string): string[] {
+    return lines.flatMap((line) => {
+      const include = /^(?:-r|--requirement)(?:\s*=?\s*)(\S+)$/.exec(line);
+      if (!include) return [line];
+      const file = path.resolve(dir, include[1]!);
+      return deliberate.includes(logicalLines(readFileSync(file, "utf8")), path.dirname(file));
+    });
+  },
 };
 
 /** The differences between two views, as readable lines; empty when they mean the same. */

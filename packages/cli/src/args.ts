@@ -1,5 +1,6 @@
 /** Flag parsing shared by the commands: Node's parseArgs, with usage errors as exit code 2. */
 import { parseArgs, type ParseArgsConfig } from "node:util";
+import { printable } from "@dockwright/core/diagnostics";
 import { exitCodes, type Io } from "./io.js";
 
 type Options = NonNullable<ParseArgsConfig["options"]>;
@@ -34,6 +35,14 @@ export function parseFlags<O extends Options>(
 
 /** One paragraph on standard error, exit code 2. */
 export function invalidInput(io: Io, message: string): number {
-  io.stderr(`dockwright: ${message}\n`);
+  io.stderr(`dockwright: ${printableLines(message)}\n`);
   return exitCodes.invalidInput;
+}
+
+/**
+ * Messages and results quote paths, tags and values: each line is escaped so that nothing in it
+ * can forge another line or drive the terminal; the text's own line breaks stay.
+ */
+export function printableLines(text: string): string {
+  return text.split("\n").map(printable).join("\n");
 }

@@ -3,8 +3,9 @@
  * record per line, each appended with a single write: concurrent runs add lines without
  * rewriting each other's, and a torn last line (a crash mid-write) is skipped on reading.
  */
-import { appendFile, mkdir, readFile } from "node:fs/promises";
+import { readFile } from "node:fs/promises";
 import path from "node:path";
+import { appendLine, makeFolders } from "./out-folder.js";
 
 export type BuildRecord = { checksum: string; tag: string; builder: string };
 
@@ -41,7 +42,6 @@ function parseRecord(line: string): BuildRecord | undefined {
 }
 
 export async function recordBuild(file: string, record: BuildRecord): Promise<void> {
-  await mkdir(path.dirname(file), { recursive: true });
-  // O_APPEND: every write lands at the end, whole, whoever else is appending.
-  await appendFile(file, `${JSON.stringify(record)}\n`, { flag: "a" });
+  await makeFolders(path.dirname(file));
+  await appendLine(file, JSON.stringify(record));
 }

@@ -25,8 +25,38 @@ describe("loadConfig", () => {
     expect(await load("settings:\n  docker:\n    user: a\n    user: b\n")).toEqual({
       message: expect.stringMatching(/not valid YAML or JSON: the key "user" appears twice in one map, at line 4\.$/),
     });
-    // Different types are different keys, as the YAML parser itself compares them.
-    expect(await load("1: a\n'1': b\n")).toEqual({ value: { 1: "b" } });
+  });
+
+  // Issue 13, defect 18: `1` and `"1"` are one key of the JavaScript object (and `1`, `1.0` and `yes` one of the Python dict); the second replaced the first silently.
+  test("keys that differ only in their YAML type are the same key", async () => {
+    for (const [first, second] of [["1", "'1'"], ["true", '"true"'], ["~", '""'], ["1.0", "1"], ["yes", "1"]]) {
+      expect(await load(`environment:\n  ${first}: a\n  ${second}: b\n`)).toEqual({ message: expect.stringMatching(/appears twice in one map, at line 3\.$/) });
+    }
+    expect(await load("environment:\n  ? [a, b]\n  : x\n")).toEqual({ message: expect.stringContaining("is not a plain value") });
+  });
+
+  // Issue 13, defect 16: an alias inside its own anchor made a value that contains itself, and the compile overflowed the stack.
+  test("an alias inside the node it names is refused", async () => {
+    expect(await load("settings:\n  docker:\n    apt_packages: &a [git, *a]\n")).toEqual({
+      message: expect.stringContaining("the alias *a at line 3 lies inside the node it names"),
+    });
+    expect(await load("build_options: &o {x: *o}\n")).toEqual({ message: expect.stringContaining("the alias *o at line 1 lies inside") });
+    // An alias after its anchor is fine.
+    expect(await load("a: &a [git]\nb: *a\n")).toEqual({ value: { a: ["git"], b: ["git"] } });
+  });
+
+  // Issue 13, defect 18: invalid UTF-8 was decoded to U+FFFD, a value other than the one written.
+  test("a file that is not UTF-8 is refused, naming the first bad byte", async () => {
+    const file = path.join(dir, "latin1.yaml");
+    await writeFile(file, Buffer.concat([Buffer.from("environment:\n  A: caf"), Buffer.from([0xe9]), Buffer.from("\n")]));
+    expect(await loadConfig(file)).toEqual({ message: expect.stringContaining("it is not UTF-8: byte 22 (line 2) starts no UTF-8 character (0xe9)") });
+  });
+
+  // Issue 13, defect 18: 12345678901234567890 became 12345678901234567000.
+  test("integers keep every digit", async () => {
+    expect(await load("environment:\n  A: 12345678901234567890\n  B: 42\n  C: -9007199254740993\n  D: 0x10\n")).toEqual({
+      value: { environment: { A: "12345678901234567890", B: 42, C: "-9007199254740993", D: 16 } },
+    });
   });
 
   test("100,000 keys in one map: read in linear time (the parser's own check is quadratic)", async () => {

@@ -4,9 +4,10 @@
  * exhausting memory, the stack or the CPU. Scalars resolve as PyYAML's SafeLoader (ZenML's)
  * resolves them: YAML 1.1 booleans and octals, floats only with a dot, dates as text.
  */
+import { isUtf8 } from "node:buffer";
 import { readFile, stat } from "node:fs/promises";
 import { PythonFloat } from "@dockwright/core";
-import { isMap, isPair, isScalar, isSeq, parseDocument, type Node, type ScalarTag, type Tags } from "yaml";
+import { isAlias, isMap, isPair, isScalar, isSeq, parseDocument, type Document, type Node, type ScalarTag, type Tags } from "yaml";
 
 /** PyYAML's implicit float: a dot is required (`1e3` is a string), `.inf` and `.nan`, base 60. */
 const pyyamlFloat: ScalarTag = {
@@ -49,27 +50,53 @@ const maxAliasCount = 100;
 
 export async function loadConfig(file: string): Promise<{ value: unknown } | { message: string }> {
   const invalid = (reason: string) => ({ message: `the configuration ${JSON.stringify(file)} is not valid YAML or JSON: ${reason}` });
-  let text: string;
+  let bytes: Buffer;
   try {
     const { size } = await stat(file);
     if (size > maxConfigBytes) {
       return { message: `the configuration ${JSON.stringify(file)} holds ${size} bytes, more than the ${maxConfigBytes} (16 MiB) a run configuration may have. Pass the right file.` };
     }
-    text = await readFile(file, "utf8");
+    bytes = await readFile(file);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     return { message: `cannot read the configuration ${JSON.stringify(file)}${code === "ENOENT" ? ": no such file" : `: ${code}`}. Pass the path of a YAML or JSON run configuration.` };
   }
+  // Decoding would turn invalid bytes into U+FFFD, and a value into another one.
+  if (!isUtf8(bytes)) return invalid(`it is not UTF-8: ${invalidUtf8(bytes)}. Save it as UTF-8.`);
+  const text = bytes.toString("utf8");
   try {
     // Keys are checked for uniqueness below: the parser's own check compares each key of a map
-    // with every other one, which takes minutes for 100,000 environment variables.
-    const document = parseDocument(text, { uniqueKeys: false, prettyErrors: true, version: "1.1", customTags: pyyamlTags });
-    const problem = document.errors[0] ? reason(document.errors[0]) : checkNodes(document.contents, text);
+    // with every other one, which takes minutes for 100,000 environment variables. Integers are
+    // read exactly (a JavaScript number rounds 12345678901234567890).
+    const document = parseDocument(text, { uniqueKeys: false, prettyErrors: true, version: "1.1", customTags: pyyamlTags, intAsBigInt: true });
+    const problem = document.errors[0] ? reason(document.errors[0]) : checkNodes(document, text);
     if (problem) return invalid(problem);
-    return { value: document.toJS({ maxAliasCount }) ?? {} };
+    return { value: document.toJS({ maxAliasCount, reviver: exactIntegers }) ?? {} };
   } catch (e) {
     return invalid(reason(e as Error));
   }
+}
+
+/**
+ * An integer as a number when a number holds it exactly, else as its digits: every setting that
+ * takes a number writes it as text, as the reference system (Python) writes any integer.
+ */
+function exactIntegers(_key: unknown, value: unknown): unknown {
+  if (typeof value !== "bigint") return value;
+  return Number.isSafeInteger(Number(value)) ? Number(value) : value.toString();
+}
+
+/** Where the first invalid UTF-8 sequence starts: its byte and line. */
+function invalidUtf8(bytes: Buffer): string {
+  let at = 0;
+  while (at < bytes.length) {
+    const lead = bytes[at]!;
+    const length = lead < 0x80 ? 1 : lead >= 0xc2 && lead < 0xe0 ? 2 : lead >= 0xe0 && lead < 0xf0 ? 3 : lead >= 0xf0 && lead < 0xf5 ? 4 : 0;
+    if (length === 0 || !isUtf8(bytes.subarray(at, at + length))) break;
+    at += length;
+  }
+  const line = bytes.subarray(0, at).toString("utf8").split("\n").length;
+  return `byte ${at + 1} (line ${line}) starts no UTF-8 character (0x${bytes[at]!.toString(16).padStart(2, "0")})`;
 }
 
 /** The first line of a parser error. The parser recurses per level of nesting, so a deep enough file overflows the stack before the depth check. */
@@ -77,29 +104,49 @@ function reason(e: Error): string {
   return /Maximum call stack/.test(e.message) ? `it nests deeper than ${maxDepth} levels.` : e.message.split("\n")[0]!;
 }
 
-/** Depth and duplicate keys, walked with a stack of its own (no recursion: the depth is unknown). */
-function checkNodes(root: Node | null, text: string): string | undefined {
-  const pending: [Node | null | undefined, number][] = [[root, 1]];
+/**
+ * Depth, keys and aliases, walked with a stack of its own (no recursion: the depth is unknown).
+ * A key is a scalar, once per map as the map's JavaScript object sees it (`1` and `"1"` are one
+ * key there) and as ZenML's Python dict does (`1`, `1.0` and `true` are one key there); an alias
+ * never lies inside the node it names, which would make a value that contains itself.
+ */
+function checkNodes(document: Document, text: string): string | undefined {
+  const pending: [unknown, number][] = [[document.contents, 1]];
   for (let next = pending.pop(); next; next = pending.pop()) {
     const [node, depth] = next;
-    if (isMap(node) || isSeq(node)) {
-      if (depth > maxDepth) return `it nests deeper than ${maxDepth} levels, at line ${lineOf(text, node.range?.[0])}.`;
-      const keys = new Set<string>();
-      for (const item of node.items) {
-        if (!isPair(item)) {
-          pending.push([item as Node, depth + 1]);
-          continue;
-        }
-        if (isScalar(item.key)) {
-          const key = `${typeof item.key.value} ${String(item.key.value)}`;
-          if (keys.has(key)) return `the key ${JSON.stringify(String(item.key.value))} appears twice in one map, at line ${lineOf(text, item.key.range?.[0])}.`;
-          keys.add(key);
-        }
-        pending.push([item.value as Node | null, depth + 1]);
+    if (isAlias(node)) {
+      const target = node.resolve(document);
+      if (target?.range && node.range && target.range[0] <= node.range[0] && node.range[1] <= target.range[1]) {
+        return `the alias *${node.source} at line ${lineOf(text, node.range[0])} lies inside the node it names, so the value would contain itself. Write the value out.`;
       }
+    }
+    if (!isMap(node) && !isSeq(node)) continue;
+    if (depth > maxDepth) return `it nests deeper than ${maxDepth} levels, at line ${lineOf(text, node.range?.[0])}.`;
+    const keys = new Set<string>();
+    for (const item of node.items) {
+      if (!isPair(item)) {
+        pending.push([item, depth + 1]);
+        continue;
+      }
+      const key = item.key as Node | null;
+      if (!isScalar(key)) return `a key at line ${lineOf(text, (key ?? (item.value as Node | null))?.range?.[0])} is not a plain value (a map, a list or an alias). Write keys as text.`;
+      const name = key.value === null ? "" : String(key.value);
+      const identities = [`js ${name}`, pythonKey(key.value)];
+      if (identities.some((id) => keys.has(id))) return `the key ${JSON.stringify(name)} appears twice in one map, at line ${lineOf(text, key.range?.[0])}.`;
+      for (const id of identities) keys.add(id);
+      pending.push([item.value, depth + 1]);
     }
   }
   return undefined;
+}
+
+/** A key as ZenML's Python dict compares it: `1`, `1.0` and `true` are one key there. */
+function pythonKey(value: unknown): string {
+  if (typeof value === "boolean" || typeof value === "bigint" || value instanceof Number || typeof value === "number") {
+    const number = Number(value);
+    return `number ${Number.isInteger(number) && typeof value !== "bigint" ? BigInt(number) : value}`;
+  }
+  return `${typeof value} ${String(value)}`;
 }
 
 function lineOf(text: string, offset = 0): number {

@@ -1,4 +1,5 @@
 /** The CLI's use of @dockwright/context: finding the source root and snapshotting a context. */
+import { realpath } from "node:fs/promises";
 import path from "node:path";
 import { inside } from "./paths.js";
 import { DiagnosticError, formatDiagnostic, type ContextSnapshot, type Diagnostic } from "@dockwright/core";
@@ -39,7 +40,8 @@ export type SnapshotRequest = {
 
 export async function snapshotContext(request: SnapshotRequest): Promise<{ patterns: string[]; snapshot: ContextSnapshot; diagnostics: Diagnostic[] }> {
   const { file, patterns } = await loadDockerignore(request.root, request.dockerignore);
-  const outInRoot = inside(request.root, request.out);
+  // Through links too: an output folder named by a link into the root is still inside it.
+  const outInRoot = inside(await realpath(request.root), await realpath(request.out).catch(() => path.resolve(request.out)));
   const ownOutput = outInRoot === undefined ? [] : [escapePattern(outInRoot)];
   const { onProgress } = request;
   const walk = await walkContext(request.root, { patterns: [...patterns, ...ownOutput], onProgress });
@@ -50,7 +52,11 @@ export async function snapshotContext(request: SnapshotRequest): Promise<{ patte
   return { patterns, snapshot, diagnostics: contextWarnings({ ...snapshot, special: walk.special }, { dockerignore: file }) };
 }
 
-/** A path as a pattern that matches only itself. */
+/**
+ * A path as a pattern that matches only itself. Docker trims a pattern and takes a leading `!` as
+ * an exception, so a first or last character that would be read so is written as a class.
+ */
 function escapePattern(relative: string): string {
-  return relative.replace(/[*?[\]\\^]/g, "\\$&");
+  const escaped = relative.replace(/[*?[\]\\^]/g, "\\$&");
+  return escaped.replace(/^[!\s\u0085]/, "[$&]").replace(/[\s\u0085]$/, "[$&]");
 }

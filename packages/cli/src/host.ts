@@ -3,10 +3,11 @@
  * `base`, the configuration file's folder, as ZenML reads them relative to its working
  * directory), computes build contexts and writes the code archive. Core asks; this answers.
  */
-import { copyFile, mkdir, readFile, realpath, rename, stat } from "node:fs/promises";
+import { isUtf8 } from "node:buffer";
+import { copyFile, mkdir, realpath, rename, stat } from "node:fs/promises";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
-import { writeCodeArchive, type Progress } from "@dockwright/context";
+import { describeError, readRegularFile, writeCodeArchive, type Progress } from "@dockwright/context";
 import { codes, DiagnosticError, error, type CompileHost } from "@dockwright/core";
 import { snapshotContext } from "./context.js";
 import { inside } from "./paths.js";
@@ -29,13 +30,19 @@ export async function nodeHost({ root, base = root, out, onProgress, codeUpload 
   const contexts = new Map<string, ReturnType<CompileHost["context"]>>();
   let archive: ReturnType<NonNullable<CompileHost["codeArchive"]>> | undefined;
 
-  /** The real path of a file a setting names, when it exists. */
-  async function resolveReal(file: string): Promise<string | undefined> {
+  /**
+   * The real path of a file a setting names, when it exists. Any other reason it cannot be
+   * resolved (a loop of links, a name too long, a file where a folder belongs, a NUL) is the
+   * setting's error.
+   */
+  async function resolveReal(file: string, settingPath: string): Promise<string | undefined> {
     try {
       return await realpath(path.resolve(base, file));
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === "ENOENT") return undefined;
-      throw e;
+      throw new DiagnosticError([
+        error(codes.INVALID_PATH, settingPath, `${JSON.stringify(file)} cannot be found: ${describeError(e)}. Fix the path (relative paths start at ${JSON.stringify(base)}).`),
+      ]);
     }
   }
 
@@ -45,15 +52,15 @@ export async function nodeHost({ root, base = root, out, onProgress, codeUpload 
     resolve: (file) => path.resolve(base, file),
     async readFile(file, settingPath) {
       // Settings may name files anywhere, as in ZenML; what they hold becomes a generated file.
-      const real = await resolveReal(file);
+      const real = await resolveReal(file, settingPath);
       if (real === undefined) return undefined;
-      if (!(await stat(real)).isFile()) {
-        throw new DiagnosticError([error(codes.INVALID_PATH, settingPath, `${JSON.stringify(file)} is not a regular file. Name a file.`)]);
-      }
-      return readFile(real, "utf8");
+      const bytes = await readRegularFile(real, { what: JSON.stringify(file), path: settingPath });
+      // Decoding would turn invalid bytes into U+FFFD: the image would get another file than the one named.
+      if (!isUtf8(bytes)) throw new DiagnosticError([error(codes.INVALID_PATH, settingPath, `${JSON.stringify(file)} is not UTF-8 text. Save it as UTF-8.`)]);
+      return bytes.toString("utf8");
     },
     async folder(dir, settingPath) {
-      const real = await resolveReal(dir);
+      const real = await resolveReal(dir, settingPath);
       if (real === undefined) return false;
       if (!(await stat(real)).isDirectory()) {
         throw new DiagnosticError([error(codes.INVALID_PATH, settingPath, `${JSON.stringify(dir)} is not a folder. Name a folder of the source root.`)]);
@@ -66,7 +73,7 @@ export async function nodeHost({ root, base = root, out, onProgress, codeUpload 
       let pending = contexts.get(key);
       if (!pending) {
         pending = (async () => {
-          const explicit = dockerignore === undefined ? undefined : await resolveReal(dockerignore);
+          const explicit = dockerignore === undefined ? undefined : await resolveReal(dockerignore, settingPath);
           if (dockerignore !== undefined && explicit === undefined) {
             throw new DiagnosticError([
               error(codes.FILE_NOT_FOUND, settingPath, `the .dockerignore file ${JSON.stringify(path.resolve(base, dockerignore))} does not exist. Fix the path (relative paths start at ${JSON.stringify(base)}).`),

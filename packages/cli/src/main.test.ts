@@ -14,5 +14,5 @@ test("a path the file system refuses gets a sentence and exit code 2, not a stac
   let stderr = "";
   const io: Io = { cwd: dir, env: {}, stdout: () => {}, stderr: (t) => (stderr += t), stderrIsTTY: false };
   expect(await main(["compile", "run.yaml", "--out", "a-file/out"], io)).toBe(2);
-  expect(stderr).toMatch(/^dockwright: \w+ ".*\/a-file\/out[^"]*" failed \(ENOTDIR\)\. Check that the path is right and that it may be written\.\n$/);
+  expect(stderr).toMatch(/^dockwright: cannot use the output folder ".*\/a-file\/out": ".*\/a-file\/out" cannot be written \(ENOTDIR\)\. Choose another with --out\.\n$/);
 });

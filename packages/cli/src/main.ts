@@ -1,3 +1,4 @@
+import { invalidInput } from "./args.js";
 import { exitCodes, type Command, type Io } from "./io.js";
 
 // Commands load on first use: \`dockwright context\` should not pay for the compiler's start-up.
@@ -39,7 +40,6 @@ export async function main(argv: string[], io: Io): Promise<number> {
     // problem of the paths given, not of Dockwright: it gets a sentence, not a stack trace.
     const { code, syscall, path: file } = e as NodeJS.ErrnoException;
     if (typeof code !== "string" || !/^E[A-Z]+$/.test(code) || typeof file !== "string") throw e;
-    io.stderr(`dockwright: ${syscall ?? "access"} ${JSON.stringify(file)} failed (${code}). Check that the path is right and that it may be written.\n`);
-    return exitCodes.invalidInput;
+    return invalidInput(io, `${syscall ?? "access"} ${JSON.stringify(file)} failed (${code}). Check that the path is right and that it may be written.`);
   }
 }

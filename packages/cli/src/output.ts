@@ -1,8 +1,8 @@
 /** Writes a compiled plan: one folder per image with each backend's files, and OUT/plan.json. */
-import { mkdir, rename, writeFile } from "node:fs/promises";
 import path from "node:path";
-import { cacheRecord, type Artifact, type BuildPlan, type Compiler, type ContextEntry, type Diagnostic, type ImagePlan } from "@dockwright/core";
+import { cacheRecord, codes, error, type Artifact, type BuildPlan, type Compiler, type ContextEntry, type Diagnostic, type ImagePlan } from "@dockwright/core";
 import { cacheFolder } from "./context.js";
+import { folderIn, OutputError, prepareOutFolder, writeAtomically } from "./out-folder.js";
 
 export type WriteOptions = {
   backends: readonly string[];
@@ -14,30 +14,38 @@ export type WriteOptions = {
 /** What writePlan wrote: each image's files per backend, in plan order. */
 export type Written = { diagnostics: Diagnostic[]; images: { key: string; folder: string; files: Record<string, Artifact[]> }[] };
 
+/**
+ * Writes every image's folder, OUT/plan.json and the record for `explain`. A file that cannot be
+ * written (a link or a folder in its place) is an error diagnostic naming it. A plan without
+ * images (a local orchestrator) still writes plan.json.
+ */
 export async function writePlan(compiler: Compiler, plan: BuildPlan, out: string, options: WriteOptions): Promise<Written> {
   const diagnostics: Diagnostic[] = [];
-  // A plan without images (a local orchestrator) still writes plan.json.
-  await mkdir(out, { recursive: true });
   const images: Written["images"] = [];
-  for (const image of plan.images) {
-    const folder = path.join(out, image.key);
-    await mkdir(folder, { recursive: true });
-    const files = new Map<string, string | Uint8Array>();
-    const byBackend: Record<string, Artifact[]> = {};
-    for (const backend of options.backends) {
-      const artifacts = compiler.emit(backend, image, { mode: options.mode });
-      diagnostics.push(...artifacts.diagnostics);
-      for (const file of artifacts.files) files.set(file.path, file.contents);
-      byBackend[backend] = artifacts.files;
+  const unusable = await prepareOutFolder(out);
+  if (unusable) return { diagnostics: [error(codes.INVALID_PATH, out, unusable)], images };
+  try {
+    for (const image of plan.images) {
+      const files = new Map<string, string | Uint8Array>();
+      const byBackend: Record<string, Artifact[]> = {};
+      for (const backend of options.backends) {
+        const artifacts = compiler.emit(backend, image, { mode: options.mode });
+        diagnostics.push(...artifacts.diagnostics);
+        for (const file of artifacts.files) files.set(file.path, file.contents);
+        byBackend[backend] = artifacts.files;
+      }
+      files.set("plan.json", json(imageSummary(image)));
+      const folder = await folderIn(out, image.key);
+      images.push({ key: image.key, folder, files: byBackend });
+      for (const [name, contents] of files) await writeAtomically(path.join(folder, name), contents);
     }
-    images.push({ key: image.key, folder, files: byBackend });
-    files.set("plan.json", json(imageSummary(image)));
-    for (const [name, contents] of files) await writeAtomically(path.join(folder, name), contents);
+    await writeAtomically(path.join(out, "plan.json"), json(planSummary(plan, options.built ?? new Set())));
+    // What the next `dockwright explain` compares against.
+    await writeAtomically(lastCompileFile(out), json(plan.images.map(cacheRecord)));
+  } catch (e) {
+    if (!(e instanceof OutputError)) throw e;
+    diagnostics.push(error(codes.INVALID_PATH, out, `the output cannot be written: ${e.message}. Remove what stands there, or choose another folder with --out.`));
   }
-  await writeAtomically(path.join(out, "plan.json"), json(planSummary(plan, options.built ?? new Set())));
-  // What the next `dockwright explain` compares against.
-  await mkdir(cacheFolder(out), { recursive: true });
-  await writeAtomically(lastCompileFile(out), json(plan.images.map(cacheRecord)));
   return { diagnostics, images };
 }
 
@@ -98,11 +106,4 @@ function planSummary(plan: BuildPlan, built: ReadonlySet<string>): unknown {
 
 function json(value: unknown): string {
   return `${JSON.stringify(value, null, 2)}\n`;
-}
-
-/** Readers never see half a file. */
-async function writeAtomically(file: string, contents: string | Uint8Array): Promise<void> {
-  const temporary = `${file}.${process.pid}.tmp`;
-  await writeFile(temporary, contents);
-  await rename(temporary, file);
 }

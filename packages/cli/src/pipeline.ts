@@ -9,6 +9,7 @@ import { registerBackends } from "./backends.js";
 import { loadConfig } from "./config-file.js";
 import { findRoot } from "./context.js";
 import { nodeHost } from "./host.js";
+import { prepareOutFolder } from "./out-folder.js";
 import { inside } from "./paths.js";
 
 export type CompileOptions = {
@@ -71,6 +72,8 @@ export async function compileRunConfig(value: unknown, options: RunConfigOptions
     return { message: (e as Error).message };
   }
   registerBackends(compiler);
+  const unusable = await prepareOutFolder(options.out);
+  if (unusable) return { message: unusable };
   let host: CompileHost;
   try {
     // Relative settings paths start at the configuration file's folder, as ZenML's at its working directory.

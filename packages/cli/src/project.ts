@@ -107,8 +107,9 @@ export async function writeProject(compiled: Compiled, out: string, write: { bac
   if (!plan) return { diagnostics, images: [] };
   const built = new Set((await readBuildIndex(indexFile(out))).keys());
   const written = await writePlan(compiler, plan, out, { ...write, built });
-  const images = plan.images.map((image, i): ProjectImage => {
-    const { folder, files } = written.images[i]!;
+  // Images in plan order, as far as they were written (a link in the way stops the writing).
+  const images = written.images.map(({ folder, files }, i): ProjectImage => {
+    const image = plan.images[i]!;
     return {
       key: image.key,
       tag: image.tag,

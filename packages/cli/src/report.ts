@@ -5,6 +5,7 @@
  * reaches standard output in that mode.
  */
 import { formatDiagnostic, type Diagnostic } from "@dockwright/core";
+import { printableLines } from "./args.js";
 import { exitCodes, type Io } from "./io.js";
 
 /** One event of the `--json` stream. */
@@ -35,10 +36,10 @@ export function reporter(io: Io, command: string, json: boolean): Reporter {
     },
     result(line, event) {
       if (json && event) emit(event);
-      else if (!json && line) io.stdout(line);
+      else if (!json && line) io.stdout(printableLines(line));
     },
     fail(message, code = exitCodes.invalidInput) {
-      json ? emit({ event: "error", message }) : io.stderr(`dockwright: ${message}\n`);
+      json ? emit({ event: "error", message }) : io.stderr(`dockwright: ${printableLines(message)}\n`);
       return this.done(code);
     },
     done(code, summary = {}) {
@@ -47,3 +48,4 @@ export function reporter(io: Io, command: string, json: boolean): Reporter {
     },
   };
 }
+

@@ -19,7 +19,8 @@ import { codes, DiagnosticError, error, warning } from "@dockwright/core/diagnos
 import type { ContextEntry, Diagnostic } from "@dockwright/core";
 import ignore, { type Ignore } from "ignore";
 import { writeContextTar } from "./tar.js";
-import { formatBytes } from "./warnings.js";
+import { sortByPath } from "./paths.js";
+import { formatBytes, secretWarnings } from "./warnings.js";
 
 export type CodeArchiveOptions = {
   /** Absolute path of the source root. */
@@ -67,7 +68,8 @@ export async function writeCodeArchive(options: CodeArchiveOptions): Promise<Cod
     const file = path.join(options.out, `code-${hex.slice(0, 16)}.tar.gz`);
     await rename(partial, file);
     const { size } = await stat(file);
-    return { file, sha256: `sha256:${hex}`, size, diagnostics: size > bigArchive ? [sizeWarning(size, entries)] : [] };
+    const secrets = secretWarnings(sortByPath(entries), "archive");
+    return { file, sha256: `sha256:${hex}`, size, diagnostics: size > bigArchive ? [...secrets, sizeWarning(size, entries)] : secrets };
   } catch (e) {
     await rm(partial, { force: true });
     throw e;
@@ -134,10 +136,14 @@ function readFolder(absolute: string, rel: string): fs.Dirent[] {
 
 /** A regular file or link as git stores it; undefined for sockets, FIFOs and devices. */
 function record(absolute: string, rel: string): ContextEntry | undefined {
-  const stat = fs.lstatSync(absolute);
-  if (stat.isSymbolicLink()) return { path: rel, type: "symlink", size: 0, mode: 0o777, target: fs.readlinkSync(absolute) };
-  if (!stat.isFile()) return undefined;
-  return { path: rel, type: "file", size: stat.size, mode: stat.mode & 0o111 ? 0o755 : 0o644 };
+  try {
+    const stat = fs.lstatSync(absolute);
+    if (stat.isSymbolicLink()) return { path: rel, type: "symlink", size: 0, mode: 0o777, target: fs.readlinkSync(absolute) };
+    if (!stat.isFile()) return undefined;
+    return { path: rel, type: "file", size: stat.size, mode: stat.mode & 0o111 ? 0o755 : 0o644 };
+  } catch (e) {
+    throw unreadable(rel, (e as NodeJS.ErrnoException).code);
+  }
 }
 
 /** Sets the gzip header's OS byte (offset 9) to Unix, whatever the zlib build writes there. */

@@ -1,9 +1,10 @@
 /** Reading `.dockerignore` files as Docker reads them (moby/patternmatcher `ignorefile.ReadAll`). */
-import { readFile } from "node:fs/promises";
+import { realpath } from "node:fs/promises";
 import path from "node:path";
 import { codes, DiagnosticError, error } from "@dockwright/core/diagnostics";
 import { cleanPath } from "./paths.js";
 import { parsePattern, PatternError, trimSpace } from "./pattern.js";
+import { describeError, readRegularFile } from "./read.js";
 
 /** The patterns of a context, and where they came from. */
 export type Dockerignore = {
@@ -55,23 +56,33 @@ function checkPattern(pattern: string, file: string, line: number): void {
 /**
  * The patterns of a context: the explicit file when given (it wins, as in the reference system),
  * else `<root>/.dockerignore` when it exists, then `!/.zen` so the repository marker always
- * reaches the image. A relative `file` is relative to the root.
+ * reaches the image. A relative `file` is relative to the root. The root's own file is read only
+ * when it lies inside the root (it may be a link); the caller decides where an explicit one may
+ * lie. Either must be a regular file of at most 16 MiB (`readRegularFile`).
  */
 export async function loadDockerignore(root: string, file?: string): Promise<Dockerignore> {
   const chosen = path.resolve(root, file ?? ".dockerignore");
-  let bytes: Buffer | undefined;
+  const fail = (message: string) => new DiagnosticError([error(codes.INVALID_PATH, chosen, message)]);
+  let real: string;
   try {
-    bytes = await readFile(chosen);
+    real = await realpath(chosen);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     // No ignore file of its own: the root may even be missing; the walk reports that.
     if ((code === "ENOENT" || code === "ENOTDIR") && file === undefined) return { patterns: zenException() };
-    throw new DiagnosticError([
-      code === "ENOENT"
-        ? error(codes.FILE_NOT_FOUND, chosen, `the .dockerignore file ${JSON.stringify(chosen)} does not exist. Fix the path or drop the setting.`)
-        : error(codes.INVALID_PATH, chosen, `the .dockerignore file ${JSON.stringify(chosen)} cannot be read (${code ?? (e as Error).message}). Name a readable file.`),
-    ]);
+    if (code === "ENOENT") {
+      throw new DiagnosticError([error(codes.FILE_NOT_FOUND, chosen, `the .dockerignore file ${JSON.stringify(chosen)} does not exist. Fix the path or drop the setting.`)]);
+    }
+    throw fail(`the .dockerignore file ${JSON.stringify(chosen)} cannot be read (${describeError(e)}). Name a readable file.`);
   }
+  if (file === undefined) {
+    const realRoot = await realpath(root);
+    const relative = path.relative(realRoot, real);
+    if (relative === ".." || relative.startsWith(`..${path.sep}`) || path.isAbsolute(relative)) {
+      throw fail(`the source root's .dockerignore leads to ${JSON.stringify(real)}, outside the source root; nothing outside the root is read. Replace the link by a file.`);
+    }
+  }
+  const bytes = await readRegularFile(real, { what: `the .dockerignore file ${JSON.stringify(chosen)}`, path: chosen });
   // Invalid UTF-8 is decoded with U+FFFD, as file names are for matching (see walk.ts).
   const patterns = parseDockerignore(bytes.toString("utf8"), chosen);
   return { file: chosen, patterns: [...patterns, ...zenException()] };

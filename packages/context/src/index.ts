@@ -12,3 +12,4 @@ export { writeContextTar } from "./tar.js";
 export { writeCodeArchive, type CodeArchive, type CodeArchiveOptions } from "./code-archive.js";
 export { stageContext } from "./stage.js";
 export { contextWarnings, formatBytes, type WarningOptions } from "./warnings.js";
+export { readRegularFile, describeError, type ReadOptions } from "./read.js";

@@ -56,7 +56,14 @@ async function* tarBlocks(root: string, files: readonly ContextFile[]): AsyncGen
 
 /** Exactly `size` bytes of a file, in chunks; a file that changed size since the walk is an error. */
 async function* contents(absolute: string, rel: string, size: number): AsyncGenerator<Buffer> {
-  const fd = fs.openSync(absolute, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW);
+  let fd: number;
+  try {
+    fd = fs.openSync(absolute, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW | fs.constants.O_NONBLOCK);
+  } catch (e) {
+    throw new DiagnosticError([
+      error(codes.CONTEXT_UNREADABLE, rel, `the file ${JSON.stringify(rel)} cannot be read (${(e as NodeJS.ErrnoException).code ?? String(e)}). Make it readable, or leave it out of the context.`),
+    ]);
+  }
   try {
     for (let left = size; left > 0; ) {
       const chunk = Buffer.allocUnsafe(Math.min(left, chunkSize));

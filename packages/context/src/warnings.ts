@@ -36,7 +36,7 @@ export function contextWarnings(
   options: WarningOptions = {},
 ): Diagnostic[] {
   const sizes = context.totalSize === undefined ? [] : sizeWarnings(context.entries, context.totalSize, options);
-  return [...sizes, ...secretWarnings(context.entries), ...specialWarnings(context.special ?? [])];
+  return [...sizes, ...secretWarnings(context.entries, "context"), ...specialWarnings(context.special ?? [])];
 }
 
 /** A snapshot's entry, or a listed one, which has no size. */
@@ -65,20 +65,21 @@ function sizeWarnings(entries: readonly Entry[], totalSize: number, options: War
 /** Every name a secret rule can match matches this; most names do not, and skip the rules. */
 const mayHoldSecret = /^(\.env|id_)|\.(pem|key|p12|pfx|json)$|^(credentials|config|[._]netrc|\.pypirc)$/i;
 
-function secretWarnings(entries: readonly Entry[]): Diagnostic[] {
+/** Where files that look like secrets end up, and how to leave them out. */
+const exposures = {
+  context: "is sent to the builder, where a COPY can bake it into an image layer. Exclude it in .dockerignore; pass secrets to builds as secret mounts.",
+  archive: "is packed into the code archive for the artifact store, where whoever reads the store or runs the pipeline can read it. Add it to .gitignore.",
+};
+
+/** A warning for each file of a build context (or a code archive) that looks like it holds a secret. */
+export function secretWarnings(entries: readonly Entry[], where: keyof typeof exposures): Diagnostic[] {
   const found: Diagnostic[] = [];
   for (const entry of entries) {
     if (entry.type !== "file") continue; // a link sends its target's name, not its contents
     const name = entry.path.slice(entry.path.lastIndexOf("/") + 1);
     if (!mayHoldSecret.test(name)) continue;
     const rule = secretRules.find((r) => r.test(entry.path, name));
-    if (rule) {
-      found.push(
-        warning(codes.CONTEXT_WARNING, entry.path,
-          `${entry.path} looks like ${rule.holds} and is sent to the builder, where a COPY can bake it into an image layer. ` +
-            "Exclude it in .dockerignore; pass secrets to builds as secret mounts."),
-      );
-    }
+    if (rule) found.push(warning(codes.CONTEXT_WARNING, entry.path, `${entry.path} looks like ${rule.holds} and ${exposures[where]}`));
   }
   return found;
 }

@@ -17,6 +17,7 @@ import { verifyRepository } from "./stages/code.js";
 import { planImage } from "./stages/image.js";
 import type { CodeContext, ImageInput } from "./stages/input.js";
 import { resolveStack } from "./stages/stack.js";
+import { repositoryProblems } from "./validate.js";
 
 /** The version plugins check their supported range against. */
 export const coreVersion = "0.1.0";
@@ -222,6 +223,11 @@ export class Compiler {
       // As in ZenML, a registration that matches no checkout is no repository; the settings decide whether that is fatal.
       diagnostics.push(warning(codes.CODE_DOWNLOAD_UNAVAILABLE, "code_repository",
         `a ${registered.type} code repository is registered, but the source root ${show(host.root)} is not inside a checkout of it, so no code is downloaded from it. Run from the checkout, or remove \`code_repository\`.`));
+      return { usable: false };
+    }
+    const unsafe = repositoryProblems(state);
+    if (unsafe.length > 0) {
+      diagnostics.push(warning(codes.CODE_DOWNLOAD_UNAVAILABLE, "code_repository", `the code repository cannot be used: ${unsafe.join("; ")}. Fix the checkout's remote, or include the files.`));
       return { usable: false };
     }
     return { repository: { ...state, type: registered.type }, usable: !state.dirty && !state.unpushed };

@@ -2,7 +2,12 @@
  * Diagnostics: user mistakes are data, never exceptions. Every message names the settings path,
  * the value and the fix. Codes are stable; one factory per condition lives beside its caller, the
  * shared shape lives here.
+ *
+ * Messages are printed to terminals and logs, so the factories make them safe to print: control
+ * characters are escaped (a hostile value cannot forge a line or drive the terminal) and
+ * credentials in URLs are hidden.
  */
+import { looksSecret, redactCredentials } from "./credentials.js";
 
 export type Severity = "error" | "warning";
 
@@ -51,33 +56,64 @@ export const codes = {
   LOCAL_ENVIRONMENT_FAILED: "LOCAL_ENVIRONMENT_FAILED",
   NO_PRESET: "NO_PRESET",
   UNSET_VARIABLE: "UNSET_VARIABLE",
+  CREDENTIAL_IN_URL: "CREDENTIAL_IN_URL",
 } as const;
 
 export type DiagnosticCode = (typeof codes)[keyof typeof codes];
 
 export function error(code: DiagnosticCode, path: string, message: string): Diagnostic {
-  return { code, severity: "error", path, message };
+  return { code, severity: "error", path: printable(path), message: printable(redactCredentials(message)) };
 }
 
 export function warning(code: DiagnosticCode, path: string, message: string): Diagnostic {
-  return { code, severity: "warning", path, message };
+  return { code, severity: "warning", path: printable(path), message: printable(redactCredentials(message)) };
 }
 
 export function hasErrors(diagnostics: readonly Diagnostic[]): boolean {
   return diagnostics.some((d) => d.severity === "error");
 }
 
-/** A value as it appears in a message: JSON, shortened, control characters visible. */
-export function show(value: unknown): string {
-  const text = JSON.stringify(value) ?? String(value);
+/**
+ * A value as it appears in a message: JSON, shortened, control characters visible, credentials in
+ * URLs hidden. A value whose setting (`path`, or a key inside the value) is named like a credential
+ * (`environment.HF_TOKEN`) is not shown at all.
+ */
+export function show(value: unknown, path?: string): string {
+  if (path !== undefined && looksSecret(lastName(path))) return "(a value not shown: its name says it is a credential)";
+  const text = redactCredentials(JSON.stringify(value, hideSecretKeys) ?? String(value));
   // Cut by code point, so a character outside the BMP is never split in half.
   const points = Array.from(text.slice(0, 200));
-  return points.length > 80 ? `${points.slice(0, 77).join("")}...` : text;
+  return printable(points.length > 80 ? `${points.slice(0, 77).join("")}...` : text);
 }
+
+function hideSecretKeys(key: string, value: unknown): unknown {
+  return key !== "" && looksSecret(key) && value !== null && typeof value !== "object" ? "(not shown)" : value;
+}
+
+/** The last name of a settings path as `formatPath` writes it: `a.b`, `a["odd key"]`, `a[2]`. */
+function lastName(path: string): string {
+  const quoted = /\[("(?:[^"\\]|\\.)*")\]$/.exec(path);
+  if (quoted) return JSON.parse(quoted[1]!) as string;
+  return /[A-Za-z_][A-Za-z0-9_-]*$/.exec(path)?.[0] ?? "";
+}
+
+/**
+ * Characters that end a line or drive a terminal when printed: C0 and C1 controls except tab,
+ * DEL, the line and paragraph separators, and the bidirectional overrides (which reorder what a
+ * reader sees).
+ */
+const unprintable = /[\u0000-\u0008\u000a-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
+
+/** Text safe to print on one line: each such character written as a JSON escape (`\n`, `\u001b`). */
+export function printable(text: string): string {
+  return text.replace(unprintable, (c) => escapes[c] ?? `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
+}
+
+const escapes: Record<string, string> = { "\n": "\\n", "\r": "\\r" };
 
 /** One line per diagnostic, `error CODE at path: message`. */
 export function formatDiagnostic(d: Diagnostic): string {
-  return `${d.severity} ${d.code}${d.path ? ` at ${d.path}` : ""}: ${d.message}`;
+  return `${d.severity} ${d.code}${d.path ? ` at ${printable(d.path)}` : ""}: ${printable(d.message)}`;
 }
 
 /**

@@ -21,6 +21,7 @@
  */
 import { posix } from "node:path";
 import { compare, explain as parseVersion, satisfies, validRange, type Pep440Version } from "@renovatebot/pep440";
+import { holdsCredential } from "./credentials.js";
 import { codes, error, show, warning, type Diagnostic } from "./diagnostics.js";
 import type { Platform, RequirementLine, RequirementsOrigin } from "./ir.js";
 
@@ -84,8 +85,13 @@ export function resolveRequirements(
         `the requirements of ${s.from} are ${Math.round(s.text.length / 2 ** 20)} MiB, more than the ${maxTextLength / 2 ** 20} MiB Dockwright reads. Split them, or install the bulk from a prebuilt parent image.`)),
     };
   }
-  const entries = sources.flatMap((source) => expand(source, source.text, source.file, includes, [], diagnostics));
+  const entries = expand(sources, includes, diagnostics);
   for (const entry of entries) {
+    const unsafe = unsafeLine(entry);
+    if (unsafe) {
+      diagnostics.push(unsafe);
+      entry.kind = "dropped";
+    }
     if (entry.kind !== "requirement") continue;
     const parsed = parseRequirement(entry.text);
     if (typeof parsed === "string") {
@@ -106,6 +112,30 @@ export function resolveRequirements(
 }
 
 /**
+ * A line that cannot go into a generated file: one that holds a credential (the file is copied
+ * into the image), that ends in a backslash after its comment (pip would join the next line of a
+ * rewritten file to it), or that starts with a byte order mark (pip drops one at the start of a
+ * file and keeps it elsewhere, so the line would change with its place).
+ */
+function unsafeLine(entry: Entry): Diagnostic | undefined {
+  if (holdsCredential(entry.text)) {
+    return error(codes.CREDENTIAL_IN_URL, entry.path,
+      `${show(entry.text)} (${entry.at}) holds a credential in a URL, and the requirements file is copied into the image, where anyone who pulls it can read it. ` +
+        "Write the credential as variables, which pip and uv replace when they install (e.g. `https://${INDEX_USER}:${INDEX_TOKEN}@host/simple`), " +
+        "and pass them as build secrets: `secrets: [{id: index-token, source_env: INDEX_TOKEN, env: INDEX_TOKEN}]`.");
+  }
+  if (entry.text.endsWith("\\")) {
+    return error(codes.INVALID_REQUIREMENT, entry.path,
+      `${show(entry.text)} (${entry.at}) ends with a backslash, which pip would join with the next line of the generated requirements file. Remove it.`);
+  }
+  if (entry.text.startsWith("\ufeff")) {
+    return error(codes.INVALID_REQUIREMENT, entry.path,
+      `${show(entry.text)} (${entry.at}) starts with a byte order mark (U+FEFF), which pip drops at the start of a file and keeps elsewhere. Remove it.`);
+  }
+  return undefined;
+}
+
+/**
  * Reads every file that the sources include with `-r`, and the files those include, with the
  * host's reader. Missing files are left out; `resolveRequirements` reports them.
  */
@@ -113,7 +143,7 @@ export async function loadIncludes(sources: readonly RequirementSource[], read: 
   const files = new Map<string, string>();
   const tried = new Set<string>();
   const pending = sources.map((s) => ({ text: s.text, file: s.file, from: s.from }));
-  for (let next = pending.shift(); next; next = pending.shift()) {
+  for (let index = 0, next = pending[0]; next; next = pending[++index]) {
     for (const { text } of logicalLines(next.text)) {
       const option = parseOption(text);
       if (option?.kind !== "include" || isUrl(option.value)) continue;
@@ -148,17 +178,64 @@ type Entry = {
   included?: boolean;
 };
 
-/** pip's logical lines: a trailing backslash continues a line (not a comment line); `#` at the start or after whitespace starts a comment. */
-function* logicalLines(text: string): Generator<{ text: string; line: number }> {
-  const lines = text.split(/\r?\n/);
-  for (let i = 0; i < lines.length; i++) {
-    const first = i;
-    let line = lines[i]!;
-    while (line.endsWith("\\") && !/^\s*#/.test(line) && i + 1 < lines.length) {
-      line = line.slice(0, -1) + lines[++i]!;
+/**
+ * Where pip breaks a requirements file into lines: Python's `str.splitlines()` (pip's
+ * `req_file.preprocess`), so `\r`, `\v`, `\f`, `\x1c`-`\x1e`, U+0085, U+2028 and U+2029 end a line
+ * as `\n` and `\r\n` do. Read a line any other way and pip installs a requirement no plan names.
+ */
+const pipLineBreak = /\r\n|[\n\v\f\r\x1c-\x1e\x85\u2028\u2029]/;
+
+/** Python's whitespace (`str.isspace()`, and `\s` in pip's patterns); JavaScript's `\s` differs (U+FEFF in, `\x1c`-`\x1f` and U+0085 out). */
+const space = "\\t\\n\\v\\f\\r\\x1c-\\x1f \\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000";
+/** pip's COMMENT_RE, `(^|\s+)#.*$`: with one blank instead of a run, the same cut in linear time. */
+const comment = new RegExp(`(^|[${space}])#.*$`);
+const commentLine = new RegExp(`^[${space}]*#`);
+const isSpace = new RegExp(`[${space}]`);
+const isBackslash = /\\/;
+
+/**
+ * Python's `str.strip()` (of whitespace, or of the characters `chars` matches). A loop, not
+ * `/\s+$/`: that pattern is quadratic in a long run of them before other text.
+ */
+function strip(text: string, chars = isSpace): string {
+  let start = 0;
+  let end = text.length;
+  while (start < end && chars.test(text[start]!)) start++;
+  while (end > start && chars.test(text[end - 1]!)) end--;
+  return text.slice(start, end);
+}
+
+/**
+ * pip's logical lines (`join_lines`, then `ignore_comments`), numbered as pip numbers them: a
+ * physical line ending in `\` that is not a comment continues on the next one (pip strips the
+ * backslashes at both ends of it); a comment starts at a `#` at the start or after whitespace;
+ * lines are stripped of Python's whitespace, and blank ones dropped.
+ */
+export function* logicalLines(text: string): Generator<{ text: string; line: number }> {
+  // pip decodes a file without its byte order mark.
+  const physical = (text.startsWith("\ufeff") ? text.slice(1) : text).split(pipLineBreak);
+  if (physical[physical.length - 1] === "") physical.pop(); // splitlines() makes no line after a final break
+  let joined: string[] = [];
+  let first = 0;
+  const logical = (line: string, number: number) => {
+    const content = strip(line.replace(comment, ""));
+    return content === "" ? undefined : { text: content, line: number };
+  };
+  for (const [index, line] of physical.entries()) {
+    const isComment = commentLine.test(line);
+    if (line.endsWith("\\") && !isComment) {
+      if (joined.length === 0) first = index + 1;
+      joined.push(strip(line, isBackslash));
+      continue;
     }
-    const content = line.replace(/(^|\s)#.*$/, "").trim();
-    if (content !== "") yield { text: content, line: first + 1 };
+    // Parts are joined once: appending to a growing string would be quadratic in a long run of continuations.
+    const whole = joined.length > 0 ? logical(`${joined.join("")}${isComment ? " " : ""}${line}`, first) : logical(line, index + 1);
+    joined = [];
+    if (whole) yield whole;
+  }
+  if (joined.length > 0) {
+    const whole = logical(joined.join(""), first);
+    if (whole) yield whole;
   }
 }
 
@@ -187,39 +264,55 @@ function includePath(value: string, file: string | undefined): string {
   return posix.normalize(normalized.startsWith("/") || !file ? normalized : posix.join(posix.dirname(file), normalized));
 }
 
-/** The entries of one text, with `-r` includes inlined in place. */
-function expand(
-  source: RequirementSource,
-  text: string,
-  file: string | undefined,
-  includes: ReadonlyMap<string, string>,
-  stack: readonly string[],
-  diagnostics: Diagnostic[],
-): Entry[] {
+/**
+ * The entries of every source, with `-r` includes inlined in place. A file is inlined once per
+ * source: a second include of it adds nothing (pip would read the same lines again), and
+ * inlining it every time would let a few files that include each other twice grow exponentially.
+ * Iterative, with a stack of open files: an include chain or a file of any length fits.
+ */
+function expand(sources: readonly RequirementSource[], includes: ReadonlyMap<string, string>, diagnostics: Diagnostic[]): Entry[] {
   const entries: Entry[] = [];
-  for (const line of logicalLines(text)) {
-    const settingPath = (file === undefined ? source.linePaths?.[line.line - 1] : undefined) ?? source.from;
-    const at = file ? `${file}:${line.line} (${source.from})` : settingPath;
-    const entry: Entry = { kind: "requirement", text: line.text, at, path: settingPath, source };
-    const option = parseOption(line.text);
-    if (option?.kind === "constraint") {
-      diagnostics.push(error(codes.INVALID_REQUIREMENT, settingPath,
-        `${show(line.text)} (${at}) names a constraints file, which the image cannot read: generated requirements files are installed before the sources are copied. Write its pins into the requirements instead.`));
-      entries.push({ ...entry, kind: "dropped" });
-    } else if (option?.kind === "include" && !isUrl(option.value)) {
-      const path = includePath(option.value, file);
-      const included = includes.get(path);
-      if (stack.includes(path) || path === file) {
-        diagnostics.push(error(codes.INVALID_REQUIREMENT, settingPath, `${show(line.text)} (${at}) includes ${show(path)}, which includes it again. Remove one of the includes.`));
-      } else if (included === undefined) {
-        diagnostics.push(error(codes.FILE_NOT_FOUND, settingPath,
-          `${show(line.text)} (${at}) includes ${show(path)}, which does not exist. Fix the path (it is relative to the including file).`));
-      } else {
-        entries.push(...expand(source, included, path, includes, file ? [...stack, file] : stack, diagnostics).map((e) => ({ ...e, included: true })));
+  for (const source of sources) {
+    const inlined = new Set<string>();
+    /** The files being read, outermost first: including one of them again is a cycle. */
+    const open = new Set<string>(source.file === undefined ? [] : [source.file]);
+    const stack = [{ file: source.file, lines: logicalLines(source.text) }];
+    while (stack.length > 0) {
+      const { file, lines } = stack[stack.length - 1]!;
+      const next = lines.next();
+      if (next.done) {
+        stack.pop();
+        if (file !== undefined && stack.length > 0) open.delete(file);
+        continue;
       }
-    } else {
-      // Remote includes (`-r https://...`) are kept: pip fetches them during the build.
-      entries.push(option && option.kind !== "editable" ? { ...entry, kind: "option" } : entry);
+      const line = next.value;
+      const settingPath = (file === undefined ? source.linePaths?.[line.line - 1] : undefined) ?? source.from;
+      const at = file ? `${file}:${line.line} (${source.from})` : settingPath;
+      const entry: Entry = { kind: "requirement", text: line.text, at, path: settingPath, source, ...(stack.length > 1 ? { included: true } : {}) };
+      const option = parseOption(line.text);
+      if (option?.kind === "constraint") {
+        diagnostics.push(error(codes.INVALID_REQUIREMENT, settingPath,
+          `${show(line.text)} (${at}) names a constraints file, which the image cannot read: generated requirements files are installed before the sources are copied. Write its pins into the requirements instead.`));
+        entries.push({ ...entry, kind: "dropped" });
+      } else if (option?.kind === "include" && !isUrl(option.value)) {
+        const path = includePath(option.value, file);
+        const included = includes.get(path);
+        if (open.has(path)) {
+          diagnostics.push(error(codes.INVALID_REQUIREMENT, settingPath, `${show(line.text)} (${at}) includes ${show(path)}, which includes it again. Remove one of the includes.`));
+        } else if (inlined.has(path)) {
+          // Already inlined for this source.
+        } else if (included === undefined) {
+          diagnostics.push(error(codes.FILE_NOT_FOUND, settingPath,
+            `${show(line.text)} (${at}) includes ${show(path)}, which does not exist. Fix the path (it is relative to the including file).`));
+        } else {
+          inlined.add(path);
+          open.add(path);
+          stack.push({ file: path, lines: logicalLines(included) });
+        }
+      } else {
+        // Remote includes (`-r https://...`) are kept: pip fetches them during the build.
+        entries.push(option && option.kind !== "editable" ? { ...entry, kind: "option" } : entry);
+      }
     }
   }
   return entries;
@@ -253,7 +346,8 @@ type Requirement =
 
 const namePattern = /^[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?/;
 const extraPattern = new RegExp(`${namePattern.source}$`);
-const directReference = /^[A-Za-z0-9][\w.-]*\s*(\[[^\]]*\])?\s*@/;
+// One run of blanks before the `@`: two adjacent `\s*` would backtrack quadratically over a long one.
+const directReference = /^[A-Za-z0-9][\w.-]*\s*(?:\[[^\]]*\]\s*)?@/;
 const archive = /\.(whl|tar\.gz|tgz|tar\.bz2|tbz|tar\.xz|txz|tar|zip)$/i;
 const fileUrl = /^(\w+\+)?file:/;
 const localPath = /^(\.|\/|~|[A-Za-z]:[\\/])/;
@@ -265,6 +359,13 @@ function splitOptions(line: string): { requirement: string } {
   return { requirement: cut < 0 ? line : words.slice(0, cut).join(" ").trim() };
 }
 
+/** `path[extras]` without `[extras]`; as `/\[[^\]]*\]$/` would cut it, without its quadratic scan of many `[`. */
+function withoutExtras(location: string): string {
+  if (!location.endsWith("]")) return location;
+  const open = location.indexOf("[", location.lastIndexOf("]", location.length - 2) + 1);
+  return open >= 0 && open < location.length - 1 ? location.slice(0, open) : location;
+}
+
 /** A requirement, or why it is not one. */
 function parseRequirement(line: string): Requirement | string {
   const option = parseOption(line);
@@ -272,7 +373,7 @@ function parseRequirement(line: string): Requirement | string {
   const { requirement: text } = option && editable ? { requirement: option.value } : splitOptions(line);
 
   // pip's bare paths and URLs, optionally with `[extras]` and `; marker`.
-  const location = (isUrl(text) ? text.split(/(?<=\s);/) : text.split(";"))[0]!.trim().replace(/\[[^\]]*\]$/, "");
+  const location = withoutExtras((isUrl(text) ? text.split(/(?<=\s);/) : text.split(";"))[0]!.trim());
   const bare = !directReference.test(text) && (isUrl(location) || localPath.test(location) || archive.test(location) || location.includes("/"));
   if (editable || bare) return isUrl(location) && !fileUrl.test(location) ? { kind: "url" } : { kind: "local", location };
 
@@ -370,16 +471,33 @@ function clauseSet(op: string, wildcard: boolean, parsed: Pep440Version): Versio
 /** PEP 440 ordering of two versions. */
 type Order = (a: string, b: string) => number;
 
-/** The library parses both versions on every comparison; a resolve compares the same few often. */
-function memoizedOrder(): Order {
-  const known = new Map<string, number>();
-  return (a, b) => {
-    const key = `${a} ${b}`;
-    let result = known.get(key);
-    if (result === undefined) known.set(key, (result = compare(a, b)));
-    return result;
-  };
+/**
+ * PEP 440 order of the versions that bound the requirements' clauses. The library parses both
+ * versions on every comparison, and intersections compare the same versions again and again:
+ * they are sorted once (equal ones, `1.0` and `1.0.0`, share a rank) and compared by rank.
+ */
+function versionOrder(requirements: readonly Named[]): Order {
+  const versions = new Set<string>();
+  for (const requirement of requirements) {
+    for (const { allowed } of requirement.clauses) {
+      for (const { low, high } of allowed) {
+        if (low) versions.add(low.version);
+        if (high) versions.add(high.version);
+      }
+    }
+  }
+  const sorted = [...versions].sort(compare);
+  const rank = new Map<string, number>();
+  sorted.forEach((version, i) => rank.set(version, i > 0 && compare(sorted[i - 1]!, version) === 0 ? rank.get(sorted[i - 1]!)! : i));
+  return (a, b) => rank.get(a)! - rank.get(b)!;
 }
+
+/**
+ * Intervals a set may hold. Each `!=` splits one; past this many the set is widened to every
+ * version, which forgets constraints (so finds fewer conflicts, never a false one) and keeps
+ * each intersection, and so the whole check, linear in the number of requirements.
+ */
+const maxIntervals = 16;
 
 function intersect(a: VersionSet, b: VersionSet, compare: Order): VersionSet {
   const out: VersionSet = [];
@@ -388,10 +506,15 @@ function intersect(a: VersionSet, b: VersionSet, compare: Order): VersionSet {
       const low = tighter(x.low, y.low, 1, compare);
       const high = tighter(x.high, y.high, -1, compare);
       const order = low && high ? compare(low.version, high.version) : -1;
-      if (order < 0 || (order === 0 && low!.inclusive && high!.inclusive)) out.push({ ...(low ? { low } : {}), ...(high ? { high } : {}) });
+      if (order < 0 || (order === 0 && low!.inclusive && high!.inclusive)) {
+        const interval: Interval = {};
+        if (low) interval.low = low;
+        if (high) interval.high = high;
+        out.push(interval);
+      }
     }
   }
-  return out;
+  return out.length > maxIntervals ? everything : out;
 }
 
 /** The stricter of two bounds: the larger low bound (sign 1) or the smaller high bound (sign -1). */
@@ -414,19 +537,23 @@ function requirementSet(requirement: Named, compare: Order): VersionSet {
  * warning when a later file's contradict an earlier file's (the later install replaces the version).
  */
 function findConflicts(entries: readonly Entry[], environment: MarkerEnvironment): Diagnostic[] {
-  const order = memoizedOrder();
   // Exports repeat a few markers on many lines: evaluate each once.
   const evaluated = new Map<string, boolean | undefined>();
   const applies = (marker: string): boolean | undefined => {
     if (!evaluated.has(marker)) evaluated.set(marker, evaluate(parseMarker(marker) as Marker, environment));
     return evaluated.get(marker);
   };
-  // Package -> its requirements, grouped by file, files in install order.
-  const byName = new Map<string, Map<RequirementSource, { entry: Entry; set: VersionSet }[]>>();
+  const checked: { entry: Entry; requirement: Named }[] = [];
   for (const entry of entries) {
     const requirement = entry.requirement;
     if (requirement?.kind !== "named" || requirement.clauses.length === 0) continue;
     if (requirement.marker && applies(requirement.marker) !== true) continue;
+    checked.push({ entry, requirement });
+  }
+  const order = versionOrder(checked.map((c) => c.requirement));
+  // Package -> its requirements, grouped by file, files in install order.
+  const byName = new Map<string, Map<RequirementSource, { entry: Entry; set: VersionSet }[]>>();
+  for (const { entry, requirement } of checked) {
     const files = byName.get(requirement.name) ?? new Map();
     byName.set(requirement.name, files);
     const list = files.get(entry.source) ?? [];
@@ -435,6 +562,8 @@ function findConflicts(entries: readonly Entry[], environment: MarkerEnvironment
   }
   const diagnostics: Diagnostic[] = [];
   const describe = (item: { entry: Entry }) => `as ${show(splitOptions(item.entry.text).requirement)} by ${item.entry.at}`;
+  // A message names a few requirements, however many there are.
+  const describeAll = (items: readonly { entry: Entry }[]) => [...items.slice(0, 3).map(describe), ...(items.length > 3 ? [`${items.length - 3} more times`] : [])];
   for (const [name, files] of byName) {
     const installed: { items: { entry: Entry; set: VersionSet }[]; allowed: VersionSet }[] = [];
     for (const list of files.values()) {
@@ -446,7 +575,7 @@ function findConflicts(entries: readonly Entry[], environment: MarkerEnvironment
         // Name one earlier requirement that alone contradicts this one, else all earlier ones.
         const earlier = list.slice(0, index);
         const partner = earlier.find((other) => intersect(other.set, item.set, order).length === 0);
-        const involved = [...(partner ? [partner] : earlier), item].map(describe);
+        const involved = [...describeAll(partner ? [partner] : earlier), describe(item)];
         const last = involved.pop()!;
         diagnostics.push(error(codes.REQUIREMENTS_CONFLICT, (partner ?? earlier[0]!).entry.path,
           `${name} is required ${involved.join(", ")} and ${last}, one file that pip installs at once, and no version satisfies ${involved.length > 1 ? "all of them" : "both"}. Change or remove one of them.`));
@@ -457,7 +586,7 @@ function findConflicts(entries: readonly Entry[], environment: MarkerEnvironment
       const replaced = installed.find((before) => intersect(before.allowed, allowed, order).length === 0);
       if (replaced) {
         diagnostics.push(warning(codes.REQUIREMENTS_CONFLICT, list[0]!.entry.path,
-          `${name} is required ${list.map(describe).join(", ")}, which no version of the earlier ${replaced.items.map(describe).join(", ")} satisfies. ` +
+          `${name} is required ${describeAll(list).join(", ")}, which no version of the earlier ${describeAll(replaced.items).join(", ")} satisfies. ` +
             "ZenML installs the files in order, so this later requirement wins and replaces the version; what the earlier file installed for it may break. Align the two."));
       }
       installed.push({ items: list, allowed });
@@ -492,8 +621,13 @@ function buildFiles(sources: readonly RequirementSource[], entries: readonly Ent
 // Markers (PEP 508), evaluated for the target with three values: true, false, unknown
 
 type Operand = { variable: string } | { literal: string };
-type Marker = { op: "and" | "or"; left: Marker; right: Marker } | { left: Operand; op: string; right: Operand };
+/** `and` and `or` hold every operand of a chain: a long chain is a long list, not a deep tree. */
+type Marker = { op: "and" | "or"; items: Marker[] } | { left: Operand; op: string; right: Operand };
+
 type MarkerEnvironment = Record<string, string | undefined> & { python_version: string };
+
+/** Parentheses nest at most this deep in a marker; the parser recurses once per level. */
+const maxMarkerDepth = 32;
 
 /** Older spellings that pip still accepts. */
 const aliases: Record<string, string> = {
@@ -557,10 +691,13 @@ function parseMarker(text: string): Marker | string {
     const variable = aliases[token] ?? token;
     return variables.has(variable) ? { variable } : fail(`uses ${show(token)}, which is not a marker variable`);
   };
+  let depth = 0;
   const comparison = (): Marker | string => {
     if (peek() === "(") {
+      if (++depth > maxMarkerDepth) return fail(`nests parentheses deeper than ${maxMarkerDepth} levels`);
       position++;
       const inner = or();
+      depth--;
       if (typeof inner === "string") return inner;
       if (tokens[position++] !== ")") return fail("is missing a `)`");
       return inner;
@@ -574,14 +711,16 @@ function parseMarker(text: string): Marker | string {
     return typeof right === "string" ? right : { left, op, right };
   };
   const chain = (keyword: "and" | "or", next: () => Marker | string) => (): Marker | string => {
-    let left = next();
-    while (typeof left !== "string" && peek() === keyword) {
+    const first = next();
+    if (typeof first === "string" || peek() !== keyword) return first;
+    const items = [first];
+    while (peek() === keyword) {
       position++;
-      const right = next();
-      if (typeof right === "string") return right;
-      left = { op: keyword, left, right };
+      const item = next();
+      if (typeof item === "string") return item;
+      items.push(item);
     }
-    return left;
+    return { op: keyword, items };
   };
   const and = chain("and", comparison);
   const or = chain("or", and);
@@ -591,12 +730,16 @@ function parseMarker(text: string): Marker | string {
 }
 
 function evaluate(marker: Marker, environment: MarkerEnvironment): boolean | undefined {
-  if (marker.op === "and" || marker.op === "or") {
-    const { left, right } = marker as Extract<Marker, { op: "and" | "or" }>;
-    const a = evaluate(left, environment);
-    const b = evaluate(right, environment);
-    if (marker.op === "and") return a === false || b === false ? false : a === true && b === true ? true : undefined;
-    return a === true || b === true ? true : a === false && b === false ? false : undefined;
+  if ("items" in marker) {
+    // Three-valued: `and` is false if any item is, true if all are; `or` the other way round.
+    const [decisive, other] = marker.op === "and" ? [false, true] : [true, false];
+    let known = true;
+    for (const item of marker.items) {
+      const value = evaluate(item, environment);
+      if (value === decisive) return decisive;
+      if (value === undefined) known = false;
+    }
+    return known ? other : undefined;
   }
   const { left, op, right } = marker as Extract<Marker, { left: Operand; right: Operand }>;
   const full = [left, right].some((o) => "variable" in o && o.variable === "python_full_version");

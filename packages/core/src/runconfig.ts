@@ -7,7 +7,7 @@
 import { z } from "zod";
 import { codes, error, show, type Diagnostic } from "./diagnostics.js";
 import type { StackComponent } from "./hooks.js";
-import { formatPath } from "./settings.js";
+import { didYouMean, formatPath } from "./settings.js";
 
 const scopeSettings = z.looseObject({ docker: z.unknown().optional() });
 
@@ -48,7 +48,8 @@ const placeholder = /\$\{([a-zA-Z0-9_]+)\}/g;
  * variable is an error there, and here.
  */
 export function substitutePlaceholders(raw: unknown, environment: Readonly<Record<string, string | undefined>>, diagnostics: Diagnostic[]): unknown {
-  if (raw === null || typeof raw !== "object" || Array.isArray(raw)) return raw;
+  // A value that contains itself would never end the walk below; parseRunConfig reports it.
+  if (raw === null || typeof raw !== "object" || Array.isArray(raw) || checkShape(raw)) return raw;
   const missing = new Map<string, string>();
   const walk = (value: unknown, path: PropertyKey[]): unknown => {
     if (typeof value === "string") {
@@ -73,13 +74,86 @@ export function substitutePlaceholders(raw: unknown, environment: Readonly<Recor
   return out;
 }
 
-/** Names that become folder names and image tags. */
-const nameRule = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,99}$/;
+/**
+ * Names become folder names of the output (and, sanitized from 0.84 as ZenML does, image tags,
+ * which the image stage checks): anything a folder name can safely be, as ZenML takes any name.
+ */
+const nameRule = /^(?!\.{1,2}$)[^/\\\u0000-\u001f\u007f]{1,100}$/u;
 
 export function checkName(name: string, path: string, what: string): Diagnostic | undefined {
   if (nameRule.test(name)) return undefined;
   return error(codes.INVALID_VALUE, path,
-    `${show(name)} is not a valid ${what} name: use up to 100 letters, digits, \`_\`, \`.\` and \`-\`, starting with a letter, digit or \`_\`.`);
+    `${show(name)} is not a valid ${what} name: it names a folder of the output, so use 1 to 100 characters without \`/\`, \`\\\` or control characters, and not \`.\` or \`..\`.`);
+}
+
+/** Objects nest at most this deep in a run configuration (the YAML reader allows 64 levels). */
+const maxDepth = 64;
+
+/**
+ * What no schema check could survive or would see: a value that contains itself (a YAML alias
+ * inside its own anchor, or a cyclic object), nesting deeper than `maxDepth` (the checks recurse
+ * per level), and a `__proto__` key, which JavaScript objects turn into a prototype instead of a
+ * key, so that the schema, the merge and every plugin would drop it without a word.
+ */
+function checkShape(root: object): Diagnostic | undefined {
+  const pending: { value: unknown; path: PropertyKey[]; ancestors: ReadonlySet<object> }[] = [{ value: root, path: [], ancestors: new Set() }];
+  // An object reached again (YAML aliases, shared objects) is walked again only when reached at a smaller depth.
+  const shallowest = new Map<object, number>();
+  for (let next = pending.pop(); next; next = pending.pop()) {
+    const { value, path, ancestors } = next;
+    if (value === null || typeof value !== "object") continue;
+    if (ancestors.has(value)) return error(codes.INVALID_CONFIG, formatPath("", path), "the value contains itself (a YAML alias inside its own anchor). Write the value out.");
+    if (path.length > maxDepth) return error(codes.INVALID_CONFIG, formatPath("", path), `the configuration nests deeper than ${maxDepth} levels. Flatten it.`);
+    if ((shallowest.get(value) ?? Infinity) <= path.length) continue;
+    shallowest.set(value, path.length);
+    const inner = new Set(ancestors).add(value);
+    for (const key of Object.keys(value)) {
+      if (key === "__proto__") {
+        return error(codes.INVALID_CONFIG, formatPath("", [...path, key]),
+          "`__proto__` cannot be a key: JavaScript objects take it as their prototype, so the setting would be dropped. Rename it.");
+      }
+      pending.push({ value: (value as Record<string, unknown>)[key], path: [...path, Array.isArray(value) ? Number(key) : key], ancestors: inner });
+    }
+  }
+  return undefined;
+}
+
+/**
+ * The keys of ZenML's run configuration and of its step configurations, in every release: left
+ * to the framework. Any other key that is close to one of ours (`setings`, `Steps`, `dokcer`)
+ * is a typo that would drop what it holds without a word.
+ */
+const frameworkKeys = new Set([
+  "run_name", "enable_cache", "enable_artifact_metadata", "enable_artifact_visualization", "enable_step_logs", "enable_pipeline_logs",
+  "enable_heartbeat", "schedule", "build", "environment", "secrets", "tags", "extra", "model", "model_version", "parameters", "retry",
+  "init_hook_source", "init_hook_kwargs", "cleanup_hook_source", "failure_hook_source", "success_hook_source", "start_hook_source",
+  "end_hook_source", "substitutions", "cache_policy", "execution_mode", "name", "step_operator", "experiment_tracker",
+  "function_parameters", "outputs",
+]);
+
+function misspelledKeys(raw: Record<string, unknown>): Diagnostic[] {
+  const typos: Diagnostic[] = [];
+  const check = (map: unknown, path: string[], ours: readonly string[]) => {
+    if (map === null || typeof map !== "object" || Array.isArray(map)) return;
+    for (const key of Object.keys(map)) {
+      if (ours.includes(key) || frameworkKeys.has(key)) continue;
+      const hint = didYouMean(key, ours);
+      if (hint) {
+        typos.push(error(codes.UNKNOWN_KEY, formatPath("", [...path, key]),
+          `unknown key ${show(key)}: did you mean \`${hint}\`? What it holds would be ignored. Rename it.`));
+      }
+    }
+  };
+  check(raw, [], ["settings", "steps", "stack", "code_repository"]);
+  check(raw["settings"], ["settings"], ["docker"]);
+  const steps = raw["steps"];
+  if (steps !== null && typeof steps === "object" && !Array.isArray(steps)) {
+    for (const [name, step] of Object.entries(steps)) {
+      check(step, ["steps", name], ["settings"]);
+      if (step !== null && typeof step === "object") check((step as Record<string, unknown>)["settings"], ["steps", name, "settings"], ["docker"]);
+    }
+  }
+  return typos;
 }
 
 export function parseRunConfig(raw: unknown): { config?: RunConfig; diagnostics: Diagnostic[] } {
@@ -88,6 +162,10 @@ export function parseRunConfig(raw: unknown): { config?: RunConfig; diagnostics:
       diagnostics: [error(codes.INVALID_CONFIG, "", `the run configuration must be a map with \`settings.docker\` and \`steps\`; got ${show(raw)}.`)],
     };
   }
+  const unreadable = checkShape(raw);
+  if (unreadable) return { diagnostics: [unreadable] };
+  const typos = misspelledKeys(raw as Record<string, unknown>);
+  if (typos.length > 0) return { diagnostics: typos };
   const parsed = runConfigSchema.safeParse(raw);
   if (!parsed.success) {
     return {

@@ -3,7 +3,9 @@
  * written safely for every backend is rejected here, with the reason, instead of being escaped
  * into something else.
  */
+import { holdsCredential } from "./credentials.js";
 import { codes, error, show, type Diagnostic } from "./diagnostics.js";
+import type { RepositoryState } from "./hooks.js";
 import { parseImageRef } from "./reference.js";
 
 /**
@@ -42,8 +44,23 @@ export function checkEnvName(name: string, path: string): Diagnostic | undefined
 export function checkSingleLine(value: string, path: string, what: string): Diagnostic | undefined {
   if (!hasControlCharacters(value)) return undefined;
   return error(codes.UNSAFE_VALUE, path,
-    `${show(value)} holds a control character (newline, carriage return, NUL, ...) or half a surrogate pair, which ${what} cannot carry: ` +
+    `${show(value, path)} holds a control character (newline, carriage return, NUL, ...) or half a surrogate pair, which ${what} cannot carry: ` +
       "a newline would end the instruction. Remove it.");
+}
+
+/** Characters beyond the controls that pip also reads as the end of a line (Python's `str.splitlines()`). */
+const pipOnlyLineBreak = /[\u0085\u2028\u2029]/;
+
+/**
+ * One requirement of the `requirements` list: a line of the generated file, so nothing pip
+ * would read as a line break either (U+0085, U+2028, U+2029 besides the controls), or pip
+ * would install a second requirement that no plan names.
+ */
+export function checkRequirementLine(value: string, path: string): Diagnostic | undefined {
+  if (!pipOnlyLineBreak.test(value)) return checkSingleLine(value, path, "a requirements file line");
+  return error(codes.UNSAFE_VALUE, path,
+    `${show(value, path)} holds U+0085, U+2028 or U+2029, where pip would end the line and read the rest as another requirement. ` +
+      "Give each requirement as an entry of its own.");
 }
 
 /**
@@ -84,7 +101,39 @@ export function checkInstallerArg(name: string, value: string | null, path: stri
     return error(codes.INVALID_INSTALLER_ARG, path,
       `${show(name)} is not a flag name: write it without leading dashes, letters, digits and \`-\` only (e.g. \`no-deps\`).`);
   }
+  if (value !== null && holdsCredential(value)) return installerArgCredential(name, value, path);
   return value === null ? undefined : checkSingleLine(value, path, "an installer argument");
+}
+
+/** The variables pip and uv read an option from (pip reads every option as PIP_<NAME>). */
+const uvVariables: Record<string, string> = { "index-url": "UV_INDEX_URL", "extra-index-url": "UV_EXTRA_INDEX_URL", "find-links": "UV_FIND_LINKS" };
+
+/**
+ * Installer arguments are written into every install command: a credential there would be stored
+ * in the image history, the LLB and plan.json. The fix moves the whole value into a build secret
+ * that the install command exposes as the installer's own variable.
+ */
+function installerArgCredential(name: string, value: string, path: string): Diagnostic {
+  const pip = `PIP_${name.toUpperCase().replaceAll("-", "_")}`;
+  const uv = Object.hasOwn(uvVariables, name) ? uvVariables[name] : undefined;
+  return error(codes.CREDENTIAL_IN_URL, path,
+    `${show(value)} holds a credential in a URL, and installer arguments are written into every install command, which the image history, the LLB and plan.json keep. ` +
+      `Remove \`${name}\` here and pass the URL as a build secret that the installer reads from its environment: ` +
+      `\`secrets: [{id: ${name}, source_env: ${pip}, env: ${pip}}]\`${uv ? ` (with uv: \`env: ${uv}\`)` : ""}, with ${pip} set to the URL where the image is built.`);
+}
+
+/**
+ * Why a code repository's answer cannot be written into the image's download variables (none:
+ * it can): each value goes into an ENV line, one line each.
+ */
+export function repositoryProblems(repository: RepositoryState): string[] {
+  const problems: string[] = [];
+  const values: [string, string][] = [["remote URL", repository.url], ["subdirectory", repository.subdirectory], ["commit", repository.commit]];
+  for (const [what, value] of values) {
+    if (hasControlCharacters(value) || /[\u0085\u2028\u2029]/.test(value)) problems.push(`the repository's ${what} ${show(value)} holds a line break or another control character`);
+  }
+  if (holdsCredential(repository.url)) problems.push(`the repository's remote URL ${show(repository.url)} holds a credential, which the image would keep`);
+  return problems;
 }
 
 /**

@@ -53,7 +53,7 @@ const dollar = "DOCKWRIGHT_DOLLAR";
 /** Prints `build.sh` for the image; nothing for an image used as is. */
 export function emitBuildah(image: ImagePlan, options: BuildahOptions = {}): Artifacts {
   if (image.mode !== "build") return { files: [], diagnostics: [] };
-  const unsupported = [...oversizedEnv(image), ...envModifiers(image)];
+  const unsupported = [...oversizedArguments(image, options), ...envModifiers(image)];
   if (unsupported.length > 0) return { files: [], diagnostics: unsupported };
   const { parent } = image;
   const printed = parent.kind === "dockerfile" ? userDockerfile(image, parent) : fromLayers(image, parent, options);
@@ -311,13 +311,44 @@ function envCommands(vars: [string, EnvValue][]): string[] {
   });
 }
 
-/** Env values whose `--env` argument no process can receive, after `$` is escaped. */
-function oversizedEnv(image: ImagePlan): Diagnostic[] {
-  return image.layers.flatMap((layer) => (layer.kind === "env" ? layer.vars : []))
-    .filter(([name, value]) => Buffer.byteLength(`${name}=${envText(value)}`) > maxArgBytes)
-    .map(([name]) => error(codes.UNSUPPORTED_BY_BACKEND, `environment.${name}`,
-      `the value of ${name} is too long for \`buildah config --env\` once its \`$\` signs are escaped (Linux passes at most ${maxArgBytes} bytes in one argument). ` +
-        "Shorten it, or use the Dockerfile or LLB."));
+/**
+ * The script's calls that no process could receive, each refused with the setting it comes from:
+ * an argument longer than Linux passes (a 140 KB install command, 16,000 apt packages, a long
+ * build argument or variable), or a call whose arguments together exceed what one call may carry
+ * (`buildah bud` or `buildah run` with many build arguments). Variables are split over several
+ * calls instead (`envCommands`); every other argument is a short value core has checked.
+ */
+function oversizedArguments(image: ImagePlan, options: BuildahOptions): Diagnostic[] {
+  const caps = { cacheMounts: options.cacheMounts ?? true };
+  const bytes = (text: string) => Buffer.byteLength(text);
+  const found: Diagnostic[] = [];
+  const check = (path: string, call: string, args: readonly string[]) => {
+    const long = args.find((arg) => bytes(arg) > maxArgBytes);
+    const total = args.reduce((sum, arg) => sum + bytes(arg) + 1, 0);
+    if (long === undefined && total <= maxCallBytes) return;
+    found.push(error(codes.UNSUPPORTED_BY_BACKEND, path, long !== undefined
+      ? `\`${call}\` would get an argument of ${bytes(long)} bytes, and Linux passes at most ${maxArgBytes} in one, so no build could run it. Shorten the values it holds, or use fewer.`
+      : `\`${call}\` would get ${total} bytes of arguments, more than the ${maxCallBytes} one call of this script carries. Use fewer values.`));
+  };
+  if (image.parent.kind === "dockerfile") {
+    check("parent_image_build_config.build_options", "buildah bud", budArguments(image.parent.buildOptions).flat().filter((arg) => arg !== undefined));
+    return found;
+  }
+  const buildArgs = image.buildOptions.buildArgs.map(([name, value]) => `${name}=${value}`);
+  for (const layer of image.layers) {
+    if (layer.kind === "env") {
+      for (const [name, value] of layer.vars) {
+        if (bytes(`${name}=${envText(value)}`) <= maxArgBytes) continue;
+        found.push(error(codes.UNSUPPORTED_BY_BACKEND, `environment.${name}`,
+          `the value of ${name} is too long for \`buildah config --env\` once its \`$\` signs are escaped (Linux passes at most ${maxArgBytes} bytes in one argument). ` +
+            "Shorten it, or use the Dockerfile or LLB."));
+      }
+    } else if (layer.kind === "apt" || layer.kind === "installer" || layer.kind === "requirements" || layer.kind === "run") {
+      const setting = { apt: "apt_packages", installer: "python_package_installer", requirements: "python_package_installer_args", run: layer.kind === "run" ? layer.purpose : "" }[layer.kind];
+      check(setting, "buildah run", [...buildArgs, commandsFor(layer, caps).shell]);
+    }
+  }
+  return found;
 }
 
 function run(layer: Parameters<typeof commandsFor>[0], caps: { cacheMounts: boolean }, runEnv: string[]): string {
@@ -364,19 +395,28 @@ function userDockerfile(image: ImagePlan, parent: Extract<ParentImage, { kind: "
   return { lines, diagnostics };
 }
 
+/** An argument of `buildah bud`: a flag, and its value when it takes one. */
+type BudArgument = [flag: string, value?: string];
+
+/** The build options as the arguments of `buildah bud`. */
+function budArguments(options: BuildOptions): BudArgument[] {
+  const args: BudArgument[] = [
+    ...options.buildArgs.map(([k, v]): BudArgument => ["--build-arg", `${k}=${v}`]),
+    ...options.labels.map(([k, v]): BudArgument => ["--label", `${k}=${v}`]),
+  ];
+  if (options.target !== undefined) args.push(["--target", options.target]);
+  if (options.platform !== undefined) args.push(["--platform", options.platform]);
+  if (options.network !== undefined) args.push(["--network", options.network]);
+  if (options.noCache) args.push(["--no-cache"]);
+  if (options.pull) args.push(["--pull"]);
+  if (options.shmSize !== undefined) args.push(["--shm-size", `${options.shmSize}b`]);
+  args.push(...options.extraHosts.map(([host, ip]): BudArgument => ["--add-host", `${host}:${ip}`]));
+  return args;
+}
+
 /** The build options as `buildah bud` flags; the ones it has none for are named in a warning. */
 function budFlags(options: BuildOptions): Printed & { flags: string[] } {
-  const flags = [
-    ...options.buildArgs.map(([k, v]) => `--build-arg ${shellQuote(`${k}=${v}`)}`),
-    ...options.labels.map(([k, v]) => `--label ${shellQuote(`${k}=${v}`)}`),
-    ...(options.target !== undefined ? [`--target ${shellQuote(options.target)}`] : []),
-    ...(options.platform !== undefined ? [`--platform ${shellQuote(options.platform)}`] : []),
-    ...(options.network !== undefined ? [`--network ${shellQuote(options.network)}`] : []),
-    ...(options.noCache ? ["--no-cache"] : []),
-    ...(options.pull ? ["--pull"] : []),
-    ...(options.shmSize !== undefined ? [`--shm-size ${options.shmSize}b`] : []),
-    ...options.extraHosts.map(([host, ip]) => `--add-host ${shellQuote(`${host}:${ip}`)}`),
-  ];
+  const flags = budArguments(options).map(([flag, value]) => (value === undefined ? flag : `${flag} ${shellQuote(value)}`));
   const ignored = [...Object.keys(options.other), ...(options.cacheFrom.length > 0 ? ["cache_from"] : [])];
   const diagnostics = ignored.map((key) => warning(codes.SETTING_IGNORED, `parent_image_build_config.build_options.${key}`,
     `the Buildah script does not pass the build option ${JSON.stringify(key)}. Pass it to buildah by hand.`));

@@ -1,9 +1,11 @@
+import { existsSync } from "node:fs";
 import { chmod, mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Compiler, formatDiagnostic, type LocalEnvironmentRequest, type LocalEnvironmentResult } from "@dockwright/core";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { memoryHost } from "../../../test/support/memory-host.ts";
+import { lacks, toolPath } from "../../../test/support/tools.ts";
 import { zenml } from "@dockwright/plugin-zenml";
 import { localEnv, type LocalEnvOptions } from "./index.js";
 
@@ -14,7 +16,7 @@ const originalPath = process.env.PATH;
 
 /** Stand-ins for pip, poetry and uv: each prints where it ran and with which arguments. */
 const scripts: Record<string, string> = {
-  "fake-python": `if [ "$*" = "-m pip freeze" ]; then printf 'numpy==1.26.4\\npandas==2.2.0\\n'; exit 0; fi
+  "fake-python": `if [ "$*" = "-E -m pip freeze" ]; then printf 'numpy==1.26.4\\npandas==2.2.0\\n'; exit 0; fi
 echo "fake-python: unexpected arguments: $*" >&2; exit 64`,
   poetry: `echo "# poetry in $(pwd): $*"; echo 'requests==2.31.0 ; python_version >= "3.8"'`,
   uv: `if [ -n "$FAKE_UV_FAIL" ]; then echo "warning: resolving" >&2; echo "error: No \\\`project\\\` table found in: \\\`pyproject.toml\\\`" >&2; exit 2; fi
@@ -59,7 +61,7 @@ function messages(result: LocalEnvironmentResult | undefined): string[] {
 }
 
 describe("replicate_local_python_environment", () => {
-  test("pip_freeze asks the interpreter the user names for `-m pip freeze`", async () => {
+  test("pip_freeze asks the interpreter the user names for `-E -m pip freeze`", async () => {
     expect(await replicate({ kind: "replicate", command: "pip freeze", method: "pip_freeze" })).toEqual({ requirements: "numpy==1.26.4\npandas==2.2.0\n" });
   });
 
@@ -79,7 +81,7 @@ describe("replicate_local_python_environment", () => {
   });
 
   test("a wrong interpreter is reported by pip's stand-in", async () => {
-    expect(messages(await replicate({ kind: "replicate", command: "pip freeze", method: "pip_freeze" }, { python: join(bin, "failing") }))[0]).toContain(`\`${join(bin, "failing")} -m pip freeze\` exited with code 3`);
+    expect(messages(await replicate({ kind: "replicate", command: "pip freeze", method: "pip_freeze" }, { python: join(bin, "failing") }))[0]).toContain(`\`${join(bin, "failing")} -E -m pip freeze\` exited with code 3`);
   });
 
   test("a missing interpreter is named as missing", async () => {
@@ -94,6 +96,37 @@ describe("replicate_local_python_environment", () => {
       "error LOCAL_ENVIRONMENT_FAILED at settings.docker.replicate_local_python_environment: `slow` did not finish within 0.3 s. Fix the command, or remove `replicate_local_python_environment`.",
     ]);
     expect(Date.now() - started).toBeLessThan(5_000);
+  });
+
+  // Issue 13, defect 9: `[yes, numpy==1.0]` once printed gigabytes until the timeout.
+  test("a command that prints without end is ended at the output cap", async () => {
+    expect(messages(await replicate({ kind: "replicate", command: "yes numpy==1.0" }, { timeout: 20_000, maxOutput: 1 << 20 }))).toEqual([
+      "error LOCAL_ENVIRONMENT_FAILED at settings.docker.replicate_local_python_environment: `yes numpy==1.0` printed more than the 1048576 bytes of requirements Dockwright reads, so it was ended. Fix the command, or remove `replicate_local_python_environment`.",
+    ]);
+  });
+});
+
+// Issue 13, defect 2: `python3 -m pip` in the source root imported a `pip` package planted there.
+describe.skipIf(lacks("python3"))("pip freeze runs no code of the folder it is run for", () => {
+  test("a pip package planted in the working folder, or where PYTHONPATH points, is not imported", async () => {
+    const planted = await mkdtemp(join(tmpdir(), "dockwright-planted-"));
+    const marker = join(planted, "ran");
+    try {
+      await mkdir(join(planted, "pip"));
+      const payload = `open(${JSON.stringify(marker)}, "w").write("planted pip ran")\nprint("planted==6.6.6")\n`;
+      await writeFile(join(planted, "pip", "__init__.py"), payload);
+      await writeFile(join(planted, "pip", "__main__.py"), payload);
+      process.env.PYTHONPATH = planted;
+      const compiler = new Compiler([localEnv({ python: toolPath("python3")! })]);
+      const result = await compiler.hooks.localEnvironment.promise({
+        kind: "replicate", command: "pip freeze", method: "pip_freeze", root: planted, cwd: planted, path: "settings.docker.replicate_local_python_environment",
+      });
+      expect(JSON.stringify(result)).not.toContain("planted==6.6.6");
+      expect(existsSync(marker)).toBe(false);
+    } finally {
+      delete process.env.PYTHONPATH;
+      await rm(planted, { recursive: true, force: true });
+    }
   });
 });
 

@@ -1,6 +1,7 @@
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { hasErrors, type BuildPlan, type SourceDecision } from "@dockwright/core";
+import { printable } from "@dockwright/core/diagnostics";
 import { findRelease, supportedReleases } from "@dockwright/plugin-zenml";
 import { parseFlags } from "../args.js";
 import { backendNames, isBackend } from "../backends.js";
@@ -127,7 +128,7 @@ export const compileCommand: Command = async (args, io) => {
     const result = last.code === exitCodes.ok
       ? `${last.images.length} images, ${changedImages} changed`
       : "failed (see above); the last good output stays";
-    if (!out.json) io.stdout(`${new Date().toISOString().slice(11, 19)} recompiled after a change to ${what}: ${result}\n`);
+    if (!out.json) io.stdout(`${printable(`${new Date().toISOString().slice(11, 19)} recompiled after a change to ${what}: ${result}`)}\n`);
     return last.inputs;
   }, io.interrupted?.() ?? new Promise<void>(() => {}));
   return exitCodes.ok;

@@ -1,5 +1,5 @@
 import path from "node:path";
-import { DiagnosticError, formatDiagnostic } from "@dockwright/core/diagnostics";
+import { DiagnosticError, formatDiagnostic, printable } from "@dockwright/core/diagnostics";
 import { contextWarnings, findSourceRoot, listContext, loadDockerignore, walkContext } from "@dockwright/context";
 import { invalidInput, parseFlags } from "../args.js";
 import { exitCodes, type Command } from "../io.js";
@@ -50,7 +50,7 @@ export const contextCommand: Command = async (args, io) => {
       // Files and links only, as DESIGN's contract says; Docker has no listing of its own to follow.
       const list = await listContext(root, options);
       progress.done();
-      io.stdout(list.entries.flatMap((e) => (e.type === "dir" ? [] : [`${printable(e.path)}\n`])).join(""));
+      io.stdout(list.entries.flatMap((e) => (e.type === "dir" ? [] : [`${printablePath(e.path)}\n`])).join(""));
       for (const warning of contextWarnings(list, { dockerignore: dockerignore.file })) io.stderr(`${formatDiagnostic(warning)}\n`);
     }
     return exitCodes.ok;
@@ -62,6 +62,6 @@ export const contextCommand: Command = async (args, io) => {
 };
 
 /** One path per line stays one line: a path that could break or fake that is quoted, as git does. */
-function printable(file: string): string {
-  return /[\x00-\x1f\x7f"\\]/.test(file) ? JSON.stringify(file) : file;
+function printablePath(file: string): string {
+  return /[\x00-\x1f\x7f-\x9f"\\\u2028\u2029\u202a-\u202e\u2066-\u2069]/.test(file) ? printable(JSON.stringify(file)) : file;
 }

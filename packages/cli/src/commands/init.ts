@@ -4,6 +4,7 @@
  */
 import { stat, writeFile } from "node:fs/promises";
 import path from "node:path";
+import { printable } from "@dockwright/core/diagnostics";
 import { invalidInput, parseFlags } from "../args.js";
 import { findRoot } from "../context.js";
 import { exitCodes, type Command } from "../io.js";
@@ -40,8 +41,8 @@ export const initCommand: Command = async (args, io) => {
     return invalidInput(io, `cannot write ${JSON.stringify(name)} (${code ?? (e as Error).message}).`);
   }
   const chosen = requirements ? ` (requirements: ${requirements})` : pyproject ? ` (pyproject_path: ${pyproject})` : "";
-  io.stdout(`wrote ${name}${chosen}; compile it with \`dockwright compile ${name}\`.\n`);
-  if (root !== path.dirname(file)) io.stdout(`The source root, whose files go into the image, is ${root} (it holds .zen).\n`);
+  io.stdout(`${printable(`wrote ${name}${chosen}; compile it with \`dockwright compile ${name}\`.`)}\n`);
+  if (root !== path.dirname(file)) io.stdout(`${printable(`The source root, whose files go into the image, is ${root} (it holds .zen).`)}\n`);
   return exitCodes.ok;
 };
 

@@ -4,6 +4,7 @@
  * as Docker then reads the line), ZenML's own variables after the installs, and from 0.91.1 the
  * runtime variables after `USER`.
  */
+import { looksSecret } from "../credentials.js";
 import { codes, error, show, warning } from "../diagnostics.js";
 import { dockerEnvValue } from "../dockerenv.js";
 import type { EnvValue, Layer } from "../ir.js";
@@ -15,9 +16,6 @@ import type { ImageInput } from "./input.js";
 export const workdir = "/app";
 /** Where ZenML keeps its configuration in the image. */
 const configPath = `${workdir}/.zenconfig`;
-
-/** Names of variables that usually hold credentials. */
-const secretName = /(^|_)(TOKEN|PASSWORD|PASSWD|SECRET|API_KEY|ACCESS_KEY|PRIVATE_KEY|SECRET_KEY|CREDENTIALS?)$/;
 
 export type EnvironmentLayers = {
   /** Before the installs: the logging flag and the user's `environment`. */
@@ -88,7 +86,7 @@ function userVariables(input: ImageInput, field: "environment" | "runtime_enviro
         `\`$${reference[1]}\` stays text: ZenML ${rules.release} writes the value in single quotes, where Docker expands no variable, so ${upper} holds \`${text}\` as is. ` +
           "Write the value out in full (for PATH: the parent's directories too), or use a release before 0.74, which lets Docker expand it."));
     }
-    if (secretName.test(upper) && text !== "") {
+    if (looksSecret(upper) && text !== "") {
       out.push(warning(codes.SECRET_IN_ENVIRONMENT, at,
         `${upper} looks like a credential, and an environment value is stored in the image for anyone who pulls it. ` +
           "Pass it as a build secret instead: `secrets: [{id, source_env, env}]` reaches only the install commands."));

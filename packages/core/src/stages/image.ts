@@ -95,7 +95,9 @@ function imageNames(input: ImageInput): { target: string; intermediate: string }
   const tag = s.image_tag ?? (rules.sanitizeTags ? sanitizeTag(scope) : scope);
   const registry = stack.registry ? `${stack.registry.uri}/` : "";
   const target = `${registry}${repository}:${tag}`;
-  const intermediateTag = rules.sanitizeTags ? sanitizeTag(`${tag}-intermediate-build`) : `${tag}-intermediate-build`;
+  // Releases that cut no tag would name the intermediate past 128 characters, which no builder
+  // accepts (its target is checked below): the name is ours, so it is cut as newer releases cut.
+  const intermediateTag = rules.sanitizeTags ? sanitizeTag(`${tag}-intermediate-build`) : fitTag(`${tag}-intermediate-build`);
   const path = formatPath(base, [s.image_tag != null ? "image_tag" : "target_repository"]);
   const invalid = checkImageRef(target, path);
   if (invalid) {
@@ -111,9 +113,13 @@ function imageNames(input: ImageInput): { target: string; intermediate: string }
  * whole name instead, which keeps every image's tag its own.
  */
 export function sanitizeTag(tag: string): string {
-  const clean = tag.replace(/[^a-zA-Z0-9_.-]/g, "").replace(/^[-.]/, "_");
-  if (clean.length <= 128) return clean;
-  return `${clean.slice(0, 115)}-${sha256(clean).slice("sha256:".length, "sha256:".length + 12)}`;
+  return fitTag(tag.replace(/[^a-zA-Z0-9_.-]/g, "").replace(/^[-.]/, "_"));
+}
+
+/** A tag of at most 128 characters: a longer one keeps its first 115 and ends in a hash of the whole. */
+function fitTag(tag: string): string {
+  if (tag.length <= 128) return tag;
+  return `${tag.slice(0, 115)}-${sha256(tag).slice("sha256:".length, "sha256:".length + 12)}`;
 }
 
 /** The main image's `build_config.build_options`: labels, platform and proxy arguments join the image; the rest goes to the builder. */

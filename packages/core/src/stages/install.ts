@@ -9,7 +9,7 @@ import type { Installer, Layer, RequirementsOrigin, SecretMount, BuildSecret } f
 import { compareCodePoints, pythonStr } from "../python.js";
 import { loadIncludes, resolveRequirements, type RequirementSource, type ResolvedFile } from "../requirements.js";
 import { fieldExists, formatPath } from "../settings.js";
-import { checkAptPackage, checkEnvName, checkInstallerArg, checkMountTarget, checkPathSetting, checkSecretId, checkSingleLine } from "../validate.js";
+import { checkAptPackage, checkEnvName, checkInstallerArg, checkMountTarget, checkPathSetting, checkRequirementLine, checkSecretId, checkSingleLine } from "../validate.js";
 import type { ImageInput } from "./input.js";
 import { closestIntegrations, integrationClosure } from "./integrations.js";
 
@@ -111,7 +111,7 @@ export async function installStage(input: ImageInput, downloadsFromRepository: b
     } else if (text !== "") texts.set("user", { origin: "user", text, from: requirementsFrom, file: requirements });
   } else if (Array.isArray(requirements) && requirements.length > 0) {
     requirements.forEach((line, i) => {
-      const problem = checkSingleLine(line, at("requirements", i), "a requirements file line");
+      const problem = checkRequirementLine(line, at("requirements", i));
       if (problem) out.push(problem);
     });
     const text = requirements.join("\n");
@@ -169,6 +169,14 @@ function installerOf(input: ImageInput): Installer {
   let noCache = false;
   for (const [name, value] of flags) {
     const at = formatPath(base, ["python_package_installer_args", name]);
+    // ZenML writes `--name=<Python text>` unquoted: a list or map splits into stray words and a
+    // boolean gives `--name=True`; pip and uv refuse both, so the image would never build.
+    if (typeof value === "boolean" || (typeof value === "object" && value !== null)) {
+      out.push(error(codes.INVALID_INSTALLER_ARG, at, typeof value === "boolean"
+        ? `\`--${name}=${value ? "True" : "False"}\` is what ZenML would pass, and pip and uv refuse a value for a switch. Write \`${name}: null\` for the bare flag \`--${name}\`, or remove it.`
+        : `a ${Array.isArray(value) ? "list" : "map"} is passed as its Python text, which the shell splits into stray words. Give one value as text; for a flag you need more than once (\`--extra-index-url\`), write its lines in a requirements file.`));
+      continue;
+    }
     const text = value === null ? null : pythonStr(value);
     const problem = checkInstallerArg(name, text, at);
     if (problem) {

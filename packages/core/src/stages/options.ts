@@ -77,7 +77,7 @@ function namedValues(value: unknown, at: string, what: string, out: Diagnostic[]
       continue;
     }
     if (v !== null && typeof v === "object") {
-      out.push(error(codes.INVALID_TYPE, path, `got ${show(v)}; expected a string, a number or a boolean.`));
+      out.push(error(codes.INVALID_TYPE, path, `got ${show(v, path)}; expected a string, a number or a boolean.`));
       continue;
     }
     const text = pythonStr(v);

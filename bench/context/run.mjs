@@ -1,22 +1,32 @@
 // @dockwright/context on a generated 100,000-file repository (see tree.mjs), beside baselines run
-// in the same process and on the same warm page cache: find's full walk, a naive fast-glob +
-// ignore scan, and sha256sum over the same file list. Medians of several runs.
-// Run: npx tsc -p packages/context && node bench/context/run.mjs
+// in the same run and on the same warm page cache: find's full walk, find with the walk's prunes
+// (the floor of any walk), Docker's own algorithm in Go, fast-glob + ignore, and sha256sum over the
+// same file list. Whole processes are timed in turns (A B C A B C ...), medians of several rounds.
+// Run: npx turbo run build && node bench/context/run.mjs
+// Docker's algorithm: build ../shared/tools/dockerctx-go as its README says, outside the repository,
+// and name the binary in DOCKWRIGHT_BENCH_DOCKERCTX; without it those rows are skipped.
 import { spawnSync } from "node:child_process";
 import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
 import { performance } from "node:perf_hooks";
 import fg from "fast-glob";
 import ignore from "ignore";
 import { dockerignore, ensureTree, treeRoot } from "./tree.mjs";
 
 const dist = new URL("../../packages/context/dist/index.js", import.meta.url);
-if (!fs.existsSync(dist)) {
-  console.error("Build the package first: npx tsc -p packages/context");
+const cli = new URL("../../packages/cli/bundle/dockwright.js", import.meta.url).pathname;
+const unbundled = new URL("../../packages/cli/dist/bin.js", import.meta.url).pathname;
+if (!fs.existsSync(dist) || !fs.existsSync(cli)) {
+  console.error("Build first: npx turbo run build");
   process.exit(1);
 }
-const { hashContext, loadDockerignore, walkContext } = await import(dist.href);
+const { hashContext, listContext, loadDockerignore, walkContext } = await import(dist.href);
+const dockerctx = process.env["DOCKWRIGHT_BENCH_DOCKERCTX"];
 
-async function median(runs, fn) {
+const median = (times) => [...times].sort((a, b) => a - b)[Math.floor(times.length / 2)];
+
+async function inProcess(runs, fn) {
   const times = [];
   let result;
   for (let i = 0; i < runs; i++) {
@@ -24,58 +34,98 @@ async function median(runs, fn) {
     result = await fn();
     times.push(performance.now() - start);
   }
-  times.sort((a, b) => a - b);
-  return { ms: times[Math.floor(runs / 2)], result };
+  return { ms: median(times), result };
 }
 
-function spawn(command, args, options = {}) {
-  const child = spawnSync(command, args, { stdio: ["pipe", "pipe", "inherit"], maxBuffer: 1 << 28, ...options });
-  if (child.status !== 0) throw new Error(`${command} failed with ${child.status}`);
-  return child.stdout?.toString() ?? "";
+/** Whole processes, run in turns so that a slow moment of the machine hits them all alike. */
+function wholeProcesses(rounds, commands) {
+  const times = Object.fromEntries(Object.keys(commands).map((name) => [name, []]));
+  for (const [name, argv] of Object.entries(commands)) run(name, argv); // warm-up
+  for (let round = 0; round < rounds; round++) {
+    for (const [name, argv] of Object.entries(commands)) times[name].push(run(name, argv));
+  }
+  return Object.fromEntries(Object.entries(times).map(([name, list]) => [name, median(list)]));
+}
+
+function run(name, [command, ...args], options = {}) {
+  const start = performance.now();
+  const child = spawnSync(command, args, { stdio: ["pipe", "ignore", "ignore"], maxBuffer: 1 << 28, ...options });
+  const ms = performance.now() - start;
+  if (child.status !== 0) throw new Error(`${name}: ${command} exited with ${child.status}`);
+  return ms;
 }
 
 const generation = performance.now();
 const files = ensureTree();
-console.log(`tree: ${files.toLocaleString("en")} files in ${treeRoot} (ready in ${((performance.now() - generation) / 1000).toFixed(1)} s)\n`);
+console.log(`tree: ${files.toLocaleString("en")} files in ${treeRoot} (ready in ${((performance.now() - generation) / 1000).toFixed(1)} s)`);
+console.log(`node ${process.version}, ${os.availableParallelism()} threads${process.env["NODE_EXTRA_CA_CERTS"] ? ", NODE_EXTRA_CA_CERTS set (it slows every node start-up)" : ""}\n`);
 
-// Walks
-spawn("find", [treeRoot, "-type", "f"], { stdio: ["ignore", "ignore", "inherit"] }); // warm the cache
-const find = await median(5, () => spawn("find", [treeRoot, "-type", "f"], { stdio: ["ignore", "ignore", "inherit"] }));
-const walk = await median(5, async () => walkContext(treeRoot, { patterns: (await loadDockerignore(treeRoot)).patterns }));
-// The floor of any walk that reports sizes: one lstat per kept file, and nothing else.
-const keptPaths = walk.result.entries.map((e) => `${treeRoot}/${e.path}`);
-const floor = await median(5, () => keptPaths.forEach((p) => fs.lstatSync(p)));
-const child = new URL("./walk-child.mjs", import.meta.url).pathname;
-const proc = await median(3, () => JSON.parse(spawn(process.execPath, [child, treeRoot])));
-const naive = await median(3, async () => {
+// The floor: find with the prunes the walk makes (the .dockerignore's excluded folders) and its file tests.
+const floorFind = [
+  "find", treeRoot,
+  "(", "-path", `${treeRoot}/.git`, "-o", "-path", `${treeRoot}/venv`, "-o", "-path", `${treeRoot}/logs`, "-o", "-path", `${treeRoot}/data/raw`,
+  "-o", "-name", "node_modules", "-o", "-name", "__pycache__", ")", "-prune",
+  "-o", "(", "-type", "f", "-o", "-type", "l", ")", "!", "-name", "*.pyc", "!", "-name", "*.log", "-print",
+];
+const empty = fs.mkdtempSync(path.join(os.tmpdir(), "dockwright-bench-empty-"));
+process.on("exit", () => fs.rmSync(empty, { recursive: true, force: true }));
+
+spawnSync("find", [treeRoot, "-type", "f"], { stdio: "ignore" }); // warm the page cache
+const processes = wholeProcesses(7, {
+  find: ["find", treeRoot, "-type", "f"],
+  floor: floorFind,
+  node: [process.execPath, "-e", "0"],
+  context: [process.execPath, cli, "context", treeRoot],
+  unbundled: [process.execPath, unbundled, "context", treeRoot],
+  ...(dockerctx ? { go: [dockerctx, treeRoot], goEmpty: [dockerctx, empty] } : {}),
+});
+
+// In process, after a warm-up run.
+const { patterns } = await loadDockerignore(treeRoot);
+const firstList = await inProcess(1, () => listContext(treeRoot, { patterns }));
+const list = await inProcess(7, () => listContext(treeRoot, { patterns }));
+const walk = await inProcess(5, () => walkContext(treeRoot, { patterns }));
+const naive = await inProcess(3, async () => {
   const all = await fg("**", { cwd: treeRoot, dot: true, onlyFiles: false, followSymbolicLinks: false, markDirectories: true });
   return ignore().add(dockerignore).filter(all.filter((p) => !p.endsWith("/")));
 });
+const rss = spawnSync(process.execPath, [new URL("./walk-child.mjs", import.meta.url).pathname, treeRoot], { encoding: "utf8" });
+const maxRssKiB = JSON.parse(rss.stdout).maxRssKiB;
 
-// Hashing: the same list of kept files for both
+// Hashing: the same list of kept files for both.
 const kept = walk.result.entries.filter((e) => e.type === "file");
 const bytes = kept.reduce((sum, e) => sum + e.size, 0);
-const list = Buffer.from(kept.map((e) => `${e.path}\0`).join(""));
-const sha256sum = () => spawn("xargs", ["-0", "sha256sum"], { cwd: treeRoot, input: list, stdio: ["pipe", "ignore", "inherit"] });
+const list0 = Buffer.from(kept.map((e) => `${e.path}\0`).join(""));
+const sha256sum = () => run("sha256sum", ["xargs", "-0", "sha256sum"], { cwd: treeRoot, input: list0 });
 sha256sum(); // warm the cache
-const ours = await median(3, () => hashContext(walk.result));
-const theirs = await median(3, sha256sum);
+const ours = await inProcess(3, () => hashContext(walk.result));
+const theirs = { ms: median([sha256sum(), sha256sum(), sha256sum()]) };
 const cache = new Map();
 await hashContext(walk.result, { cache });
-const cached = await median(5, () => hashContext(walk.result, { cache }));
+const cached = await inProcess(5, () => hashContext(walk.result, { cache }));
 
 const ms = (t) => `${t.toFixed(0).padStart(6)} ms`;
 const rate = (t) => `${((bytes / (1024 * 1024)) / (t / 1000)).toFixed(0).padStart(5)} MiB/s`;
 const goal = (ok) => (ok ? "goal met" : "GOAL MISSED");
+const goInProcess = dockerctx ? processes.go - processes.goEmpty : undefined;
 const rows = [
-  ["find ROOT -type f (full walk, no pruning)", ms(find.ms), `${files.toLocaleString("en")} files`, ""],
-  ["walkContext, in-process", ms(walk.ms), `${walk.result.entries.length.toLocaleString("en")} kept`, `find / walk = ${(find.ms / walk.ms).toFixed(1)}x (${goal(walk.ms < find.ms)}: faster than find)`],
-  ["  floor: lstatSync of the kept paths only", ms(floor.ms), "", `${((floor.ms / walk.ms) * 100).toFixed(0)}% of the walk`],
-  ["walk as a whole node process", ms(proc.ms), "", `find / process = ${(find.ms / proc.ms).toFixed(1)}x`],
-  ["fast-glob + ignore, naive", ms(naive.ms), `${naive.result.length.toLocaleString("en")} kept (gitignore rules)`, `naive / walk = ${(naive.ms / walk.ms).toFixed(1)}x (${goal(naive.ms >= 10 * walk.ms)}: >= 10x)`],
-  ["hashContext, no cache", ms(ours.ms), rate(ours.ms), `${((theirs.ms / ours.ms) * 100).toFixed(0)}% of sha256sum's throughput (${goal(ours.ms <= theirs.ms / 0.8)}: >= 80%)`],
-  ["xargs -0 sha256sum, same files", ms(theirs.ms), rate(theirs.ms), `${kept.length.toLocaleString("en")} files, ${(bytes / (1024 * 1024)).toFixed(0)} MiB`],
-  ["hashContext, stat cache", ms(cached.ms), "", `first / cached = ${(ours.ms / cached.ms).toFixed(1)}x (${goal(ours.ms >= 10 * cached.ms)}: >= 10x)`],
-  ["peak RSS of a walk (whole process)", `${(proc.result.maxRssKiB / 1024).toFixed(0).padStart(6)} MB`, "", goal(proc.result.maxRssKiB / 1024 < 150) + ": < 150 MB"],
+  ["whole processes", "", "", ""],
+  ["  find ROOT -type f (full walk, no pruning)", ms(processes.find), `${files.toLocaleString("en")} files`, "baseline"],
+  ["  find with the walk's prunes (the floor)", ms(processes.floor), "", `${(processes.floor / processes.find).toFixed(2)}x find`],
+  ...(dockerctx ? [["  Docker's algorithm in Go (dockerctx-go)", ms(processes.go), "", `${(processes.go / processes.find).toFixed(2)}x find`]] : []),
+  ["  node -e 0 (Node's own start-up)", ms(processes.node), "", `${(processes.node / processes.find).toFixed(2)}x find`],
+  ["  dockwright context (the bundled CLI)", ms(processes.context), `${list.result.entries.filter((e) => e.type !== "dir").length.toLocaleString("en")} listed`,
+    `${(processes.context / processes.find).toFixed(2)}x find (${goal(processes.context < processes.find)}: faster than find)`],
+  ["  dockwright context, unbundled", ms(processes.unbundled), "", `${(processes.unbundled / processes.context).toFixed(2)}x the bundle`],
+  ["in process", "", "", ""],
+  ["  listContext, first run (cold JIT)", ms(firstList.ms), "", ""],
+  ["  listContext (no stat per file)", ms(list.ms), "", goInProcess !== undefined
+    ? `${(list.ms / goInProcess).toFixed(2)}x Go's walk, ${goInProcess.toFixed(0)} ms in its process (${goal(list.ms <= goInProcess)}: no slower)` : "Go: set DOCKWRIGHT_BENCH_DOCKERCTX"],
+  ["  walkContext (listing + lstat of every entry)", ms(walk.ms), `${walk.result.entries.length.toLocaleString("en")} entries`, `${(walk.ms / list.ms).toFixed(1)}x the listing`],
+  ["  fast-glob + ignore, naive", ms(naive.ms), `${naive.result.length.toLocaleString("en")} kept (gitignore rules)`, `${(naive.ms / list.ms).toFixed(1)}x the listing`],
+  ["  hashContext, no cache", ms(ours.ms), rate(ours.ms), `${((theirs.ms / ours.ms) * 100).toFixed(0)}% of sha256sum's throughput (${goal(ours.ms <= theirs.ms / 0.8)}: >= 80%)`],
+  ["  xargs -0 sha256sum, same files (process)", ms(theirs.ms), rate(theirs.ms), `${kept.length.toLocaleString("en")} files, ${(bytes / (1024 * 1024)).toFixed(0)} MiB`],
+  ["  hashContext, stat cache", ms(cached.ms), "", `first / cached = ${(ours.ms / cached.ms).toFixed(1)}x (${goal(ours.ms >= 10 * cached.ms)}: >= 10x)`],
+  ["  peak RSS of a walk (whole process)", `${(maxRssKiB / 1024).toFixed(0).padStart(6)} MB`, "", `${goal(maxRssKiB / 1024 < 150)}: < 150 MB`],
 ];
-for (const [name, time, what, ratio] of rows) console.log(`${name.padEnd(42)} ${time.padEnd(10)} ${what.padEnd(32)} ${ratio}`);
+for (const [name, time, what, ratio] of rows) console.log(`${name.padEnd(48)} ${time.padEnd(10)} ${what.padEnd(32)} ${ratio}`);

@@ -32,13 +32,17 @@ const file = (name: string) => path.join(dir, name);
 const context = path.join(dir, "con text $(x) 'q'");
 const container = "working-container";
 
+/** The parent image's ID, as the stand-in `buildah pull` prints it. */
+const parentId = "fedcba9876543210fedcba9876543210fedcba9876543210fedcba9876543210";
+
 /**
  * The stand-ins: each records its name, argument count and arguments, NUL-terminated, to
- * $DOCKWRIGHT_RECORD; `buildah from` prints a container name, `cp` creates its destination.
+ * $DOCKWRIGHT_RECORD; `buildah from` prints a container name, `buildah pull` an image ID, and
+ * `buildah inspect` finds no image (a first build: nothing is cached); `cp` creates its destination.
  */
 const recordCall = `{ printf '%s\\0%s\\0' "$FUNCNAME" "$#"; if [ "$#" -gt 0 ]; then printf '%s\\0' "$@"; fi; } >> "$DOCKWRIGHT_RECORD"`;
 const standIns = {
-  "BASH_FUNC_buildah%%": `() { ${recordCall}; if [ "\${1-}" = from ]; then echo ${container}; fi; }`,
+  "BASH_FUNC_buildah%%": `() { ${recordCall}; case "\${1-}" in from) echo ${container} ;; pull) echo ${parentId} ;; inspect) return 1 ;; esac; }`,
   "BASH_FUNC_cp%%": `() { ${recordCall}; local last; for last; do :; done; : > "$last"; }`,
 };
 
@@ -180,8 +184,29 @@ function checkLayers(image: ImagePlan, parent: Exclude<ParentImage, { kind: "doc
   const copies = all.filter((c) => c.name === "cp").map((c) => c.args.at(-2));
   expect(copies).toEqual(image.secrets.flatMap((s) => ("file" in s.source ? [s.source.file] : [])));
   const calls = all.filter((c) => c.name === "buildah").map((c) => c.args);
-  const next = () => calls.shift() ?? [];
-  expect(next()).toEqual(["from", parent.kind === "image" ? parent.ref : parent.tag]);
+  // The layer cache's bookkeeping, as a first build does it: the parent's ID, then a look for
+  // every cached image, newest first; each step committed, and the next container made from it.
+  expect(calls.shift()).toEqual(["pull", "--quiet", "--policy", "missing", parent.kind === "image" ? parent.ref : parent.tag]);
+  const inspected: string[] = [];
+  while (calls[0]?.[0] === "inspect") inspected.push(calls.shift()!.at(-1)!);
+  for (const tag of inspected) expect(tag).toMatch(new RegExp(`^localhost/dockwright-cache:[0-9a-f]{64}-${parentId.slice(0, 12)}$`));
+  let base = parentId;
+  let made = false;
+  const committed: string[] = [];
+  const next = () => {
+    if (!made) {
+      expect(calls.shift()).toEqual(["from", base]);
+      made = true;
+    }
+    return calls.shift() ?? [];
+  };
+  const endStep = () => {
+    const commit = calls.shift() ?? [];
+    expect(commit.slice(0, -1)).toEqual(["commit", "--quiet", "--rm", container]);
+    base = commit.at(-1)!;
+    committed.push(base);
+    made = false;
+  };
 
   // buildah's view of the image's environment, as `buildah config --env` builds it.
   const env = new Map<string, string>();
@@ -222,10 +247,12 @@ function checkLayers(image: ImagePlan, parent: Exclude<ParentImage, { kind: "doc
           // buildah run has no secret mounts: a read-only bind of the file the script filled.
           ...spec.secrets.map((s) => ({ type: "bind", src: expect.stringMatching(new RegExp(`/${s.id.replace(/\./g, "\\.")}$`)), target: s.target, ro: "" })),
         ]);
+        endStep();
         break;
       }
       case "sources":
         expect(next()).toEqual(["copy", "--quiet", ...(layer.chown ? ["--chown", layer.chown] : []), container, context, "."]);
+        endStep();
         break;
       case "user":
         expect(next()).toEqual(["config", "--user", layer.name, container]);
@@ -233,7 +260,18 @@ function checkLayers(image: ImagePlan, parent: Exclude<ParentImage, { kind: "doc
     }
   }
   expect(env).toEqual(expected);
-  expect(calls).toEqual([["commit", "--rm", container, image.tag]]);
+  if (made || calls[0]?.[0] !== "tag") {
+    // Configuration after the last step: the image is committed, and kept under its own key.
+    if (!made) expect(calls.shift()).toEqual(["from", base]);
+    while (calls[0]?.[0] === "config") calls.shift();
+    expect(calls).toEqual([["commit", "--rm", container, image.tag], ["tag", image.tag, inspected[0]]]);
+    expect(inspected).toEqual([inspected[0], ...committed.reverse()]);
+  } else {
+    // Nothing after the last step: the image is that step's.
+    expect(calls).toEqual([["tag", base, image.tag]]);
+    expect(inspected).toEqual([...committed].reverse());
+  }
+  expect(new Set(inspected).size).toBe(inspected.length);
 }
 
 /** `--mount=type=cache,id=x,...` as key/value pairs (a key alone maps to ""). */
@@ -307,6 +345,7 @@ function checkBud(image: ImagePlan, parent: Extract<ParentImage, { kind: "docker
   const options = parent.buildOptions;
   expect(args).toEqual([
     "bud",
+    "--layers",
     "--file", `${dir}/Dockerfile`,
     ...options.buildArgs.flatMap(([k, v]) => ["--build-arg", `${k}=${v}`]),
     ...options.labels.flatMap(([k, v]) => ["--label", `${k}=${v}`]),

@@ -66,12 +66,6 @@ const refusals: Refusal[] = [
   },
 ];
 
-/**
- * Empty directories in the context snapshot (#16) are the `perf` branch's (a `dir` ContextEntry in
- * core's IR, staging and every backend): switch this on when it is merged.
- */
-const emptyDirectoriesInContext = false;
-
 const scratch = await mkdtemp(path.join(tmpdir(), "dockwright-routes-"));
 const seconds = Object.fromEntries(routeNames.map((r) => [r, 0])) as Record<RouteName, number>;
 const seen = new Set<Artefact | Refusal>();
@@ -130,7 +124,7 @@ describe.skipIf(lacks("buildah", "busybox", "dockerd", "buildkitd", "registry", 
     expect([...artefacts, ...refusals].filter((a) => !seen.has(a)).map((a) => a.what)).toEqual([]);
   });
 
-  it.skipIf(!emptyDirectoriesInContext)("routes/empty-directories: every route keeps empty directories and those whose files are all excluded, as Docker's COPY does", async () => {
+  it("routes/empty-directories: every route keeps empty directories and those whose files are all excluded, as Docker's COPY does", async () => {
     // Git keeps no empty directory: made here.
     const c = await fixtureCase(path.join(import.meta.dirname, "fixtures"), "empty-directories", path.join(scratch, "routes-empty-directories"), daemons.parent,
       (root) => mkdir(path.join(root, "data", "raw"), { recursive: true }).then(() => undefined));

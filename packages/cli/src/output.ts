@@ -1,6 +1,6 @@
 /** Writes a compiled plan: one folder per image with each backend's files, and OUT/plan.json. */
 import path from "node:path";
-import { cacheRecord, codes, contentTag, error, type Artifact, type BuildPlan, type Compiler, type Diagnostic, type ImagePlan } from "@dockwright/core";
+import { cacheRecord, codes, contentTag, error, type Artifact, type BuildPlan, type Compiler, type ContextEntry, type Diagnostic, type ImagePlan } from "@dockwright/core";
 import { cacheFolder } from "./context.js";
 import { folderIn, OutputError, prepareOutFolder, writeAtomically } from "./out-folder.js";
 
@@ -77,10 +77,16 @@ function imageSummary(image: ImagePlan): unknown {
       generated: context.generated.map((file) => file.path),
       dockerignore: context.dockerignore,
       ...(context.sources
-        ? { sources: { files: context.sources.entries.length, bytes: context.sources.totalSize, digest: context.sources.digest } }
+        ? { sources: { ...countEntries(context.sources.entries), bytes: context.sources.totalSize, digest: context.sources.digest } }
         : {}),
     },
   };
+}
+
+/** Files (and links) and folders of a snapshot. */
+function countEntries(entries: readonly ContextEntry[]): { files: number; dirs: number } {
+  const dirs = entries.filter((e) => e.type === "dir").length;
+  return { files: entries.length - dirs, dirs };
 }
 
 /** An image whose checksum was built before is reused, unless its settings prevent it. */

@@ -76,7 +76,7 @@ describe.skipIf(lacks("registry"))("resolving parents in their registry", () => 
     const before = await compile("before");
     const pinned = `${registry.host}/team/moving@${first.digest}`;
     expect(await readFile(path.join(before.out, "orchestrator", "Dockerfile"), "utf8")).toMatch(new RegExp(`^FROM ${pinned}\n`));
-    expect(await readFile(path.join(before.out, "orchestrator", "build.sh"), "utf8")).toContain(`ctr=$(buildah from ${pinned})`);
+    expect(await readFile(path.join(before.out, "orchestrator", "build.sh"), "utf8")).toContain(`parent=$(buildah pull --quiet --policy missing ${pinned})`);
     expect(await readFile(path.join(before.out, "orchestrator", "llb.json"), "utf8")).toContain(`docker-image://${pinned}`);
     // LLB knows the parent: no warning, and the steps run as its user.
     expect(before.diagnostics).toEqual([]);

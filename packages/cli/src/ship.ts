@@ -33,6 +33,8 @@ export type Run = {
   registry: RegistryClient;
   /** `--push`: images go to the plan's registry. */
   push: boolean;
+  /** `--no-cache`: nothing is reused, every image is built. */
+  noCache: boolean;
   out: string;
   root: string;
   /** The configuration's folder: the plan's relative paths start there. */
@@ -48,7 +50,7 @@ export async function shipImage(run: Run, image: ImagePlan, context: ToolContext
   const planned = await pinPlanParent(run, image);
   // BuildKit pulls the parent of an image from its registry: a parent of another image goes there first.
   const push = run.push || (!run.builder.store && run.plan.images.some((other) => other.parent.kind === "plan" && other.parent.key === image.key));
-  const found = planned.reuse ? await lookUp(run, planned, push, context) : undefined;
+  const found = planned.reuse && !run.noCache ? await lookUp(run, planned, push, context) : undefined;
   const outcome = found ?? (await build(run, planned, push, context));
   await recordBuild(indexFile(run.out), { checksum: image.checksum, tag: image.tag, builder: run.builder.name, ...(outcome.shipped ? { digest: outcome.shipped.digest } : {}) });
   return outcome;

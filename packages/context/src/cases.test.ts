@@ -1,17 +1,19 @@
-/** Every case of test-data/dockerignore (see its README): the files Docker sends, or Docker's refusal. */
+/** Every case of test-data/dockerignore (see its README): the files and folders Docker sends, or Docker's refusal. */
 import fs from "node:fs";
 import { DiagnosticError } from "@dockwright/core";
 import { describe, expect, test } from "vitest";
 import { loadDockerignore } from "./dockerignore.js";
 import { makeTree } from "./tree.testing.js";
-import { walkContext } from "./walk.js";
+import { listContext, walkContext } from "./walk.js";
 
 type Case = {
   name: string;
   files: string[];
+  dirs?: string[];
   dockerignore: string | null;
   symlinks?: Record<string, string>;
   expected: string[] | null;
+  expectedDirs?: string[];
   error?: string;
 };
 
@@ -24,20 +26,25 @@ const cases = fs
 
 describe("dockerignore cases", () => {
   test("the folder holds cases", () => {
-    expect(cases.length).toBeGreaterThan(0);
+    expect(cases.length).toBeGreaterThanOrEqual(36);
   });
 
   test.each(cases)("%s", async (_, c) => {
-    const root = makeTree({ files: c.files, symlinks: c.symlinks ?? {}, dockerignore: c.dockerignore });
+    const root = makeTree({ files: c.files, dirs: c.dirs ?? [], symlinks: c.symlinks ?? {}, dockerignore: c.dockerignore });
     const run = async () => {
       const { patterns } = await loadDockerignore(root);
-      return (await walkContext(root, { patterns })).entries.map((e) => e.path);
+      return walkContext(root, { patterns });
     };
     if (c.error !== undefined) {
       await expect(run()).rejects.toBeInstanceOf(DiagnosticError);
       await expect(run()).rejects.toThrow(/syntax error in pattern/);
-    } else {
-      expect(await run()).toEqual(c.expected);
+      return;
     }
+    const { entries } = await run();
+    expect(entries.filter((e) => e.type !== "dir").map((e) => e.path)).toEqual(c.expected);
+    expect(entries.filter((e) => e.type === "dir").map((e) => e.path)).toEqual(c.expectedDirs);
+    // The listing finds the same entries without reading a single inode.
+    const { patterns } = await loadDockerignore(root);
+    expect((await listContext(root, { patterns })).entries).toEqual(entries.map(({ path, type }) => ({ path, type })));
   });
 });

@@ -103,13 +103,13 @@ describe("loadDockerignore", () => {
   test(".zen always reaches the context, even past an allow-list or its own exclusion", async () => {
     const root = makeTree({ files: [".zen/config.yaml", "app.py"], dockerignore: "*\n.zen\n" });
     const { patterns } = await loadDockerignore(root);
-    expect((await walkContext(root, { patterns })).entries.map((e) => e.path)).toEqual([".zen/config.yaml"]);
+    expect((await walkContext(root, { patterns })).entries.map((e) => e.path)).toEqual([".zen", ".zen/config.yaml"]);
   });
 
   test("only the root .dockerignore counts; a nested one is an ordinary file", async () => {
     const root = makeTree({ files: { "sub/.dockerignore": "*\n", "sub/a": "" } });
     const { patterns } = await loadDockerignore(root);
-    expect((await walkContext(root, { patterns })).entries.map((e) => e.path)).toEqual(["sub/.dockerignore", "sub/a"]);
+    expect((await walkContext(root, { patterns })).entries.map((e) => e.path)).toEqual(["sub", "sub/.dockerignore", "sub/a"]);
   });
 
   test("CRLF files and a BOM work end to end", async () => {

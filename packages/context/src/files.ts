@@ -29,8 +29,11 @@ function checkGeneratedPath(file: string, files: Map<string, ContextFile>): void
   }
   const collision = (other: string) =>
     fail(`the generated file ${JSON.stringify(file)} collides with ${JSON.stringify(other)} (a path cannot be a file and a folder). Rename or exclude ${JSON.stringify(other)}.`);
+  const isFolder = (known: ContextFile | undefined) => known !== undefined && "source" in known && known.source.type === "dir";
   for (let slash = file.indexOf("/"); slash >= 0; slash = file.indexOf("/", slash + 1)) {
-    if (files.has(file.slice(0, slash))) throw collision(file.slice(0, slash));
+    const above = files.get(file.slice(0, slash));
+    if (above && !isFolder(above)) throw collision(file.slice(0, slash));
   }
+  if (isFolder(files.get(file))) throw collision(`${file}/`);
   for (const other of files.keys()) if (other.startsWith(`${file}/`)) throw collision(other);
 }

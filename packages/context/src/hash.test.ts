@@ -1,6 +1,7 @@
 /** Hashing, the digest, and the stat cache. */
 import { createHash } from "node:crypto";
 import fs from "node:fs";
+import { availableParallelism } from "node:os";
 import path from "node:path";
 import { describe, expect, onTestFinished, test, vi } from "vitest";
 import { hashContext, loadStatCache, saveStatCache, snapshotDigest, type StatCache } from "./hash.js";
@@ -44,6 +45,20 @@ describe("hashContext", () => {
     expect(result.digest).toMatch(/^sha256:[0-9a-f]{64}$/);
   });
 
+  test("folders are entries without contents; an empty one, or a folder's mode, changes the digest", async () => {
+    const spec = { files: { "a/b.txt": "one" } };
+    const first = await snapshot(makeTree(spec));
+    expect(first.entries).toEqual([
+      { path: "a", type: "dir", size: 0, mode: 0o755 },
+      { path: "a/b.txt", type: "file", size: 3, mode: 0o644, sha256: sha("one") },
+    ]);
+    expect((await snapshot(makeTree({ ...spec, dirs: ["data"] }))).digest).not.toBe(first.digest);
+    const chmodded = makeTree(spec);
+    fs.chmodSync(path.join(chmodded, "a"), 0o700);
+    expect((await snapshot(chmodded)).digest).not.toBe(first.digest);
+    expect((await snapshot(makeTree(spec))).digest).toBe(first.digest);
+  });
+
   test("the digest ignores times and location, and follows contents, modes and link targets", async () => {
     const spec = { files: { "a.txt": "one", "b/c.txt": "two" }, symlinks: { l: "a.txt" } };
     const first = await snapshot(makeTree(spec));
@@ -70,6 +85,20 @@ describe("hashContext", () => {
     }) as typeof fs.openSync);
     onTestFinished(() => spy.mockRestore());
     await expect(snapshot(root)).rejects.toMatchObject({ diagnostics: [{ code: "CONTEXT_UNREADABLE", path: "b" }] });
+  });
+
+  test.skipIf(availableParallelism() < 2)("a large context is hashed on worker threads too, to the same hashes", async () => {
+    const files: Record<string, Buffer> = {};
+    for (let i = 0; i < 5; i++) files[`big/${i}.bin`] = Buffer.alloc(8 * 1024 * 1024 + i, i + 1); // 40 MiB in all
+    for (let i = 0; i < 20; i++) files[`small/${i}.txt`] = Buffer.from(`file ${i}`);
+    const root = makeTree({ files });
+    const opens = countOpens(); // this thread's opens only
+    const result = await snapshot(root);
+    expect(result.entries.filter((e) => e.type === "file").map((e) => [e.path, e.sha256])).toEqual(
+      Object.keys(files).sort().map((file) => [file, sha(files[file]!.toString("latin1"))]),
+    );
+    expect(opens.count).toBeGreaterThan(0);
+    expect(opens.count).toBeLessThan(Object.keys(files).length);
   });
 
   test("a file gone since the walk is left out, as BuildKit leaves it", async () => {

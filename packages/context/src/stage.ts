@@ -8,8 +8,9 @@ import { contextFiles } from "./files.js";
 
 /**
  * Copies the snapshot's files from `root` and writes the generated files into `dest`, which must
- * be empty or absent (stale files would join the context). Modes are kept, links recreated as
- * links, files cloned where the file system can. With `writable`, every file and folder is also
+ * be empty or absent (stale files would join the context). Modes are kept, folders of the snapshot
+ * made (empty ones too) with their modes, other folders 0755 whatever the umask, links recreated
+ * as links, files cloned where the file system can. With `writable`, every file and folder is also
  * readable and writable by anyone, as ZenML's `chmod -R a+rw .` leaves them in the image: copied
  * that way, the image's chmod step changes nothing and stores no file twice. A builder reading
  * `dest` applies a staged `.dockerignore` once more: that keeps every source file, but would drop
@@ -29,18 +30,21 @@ export async function stageContext(
   if ((await readdir(dest)).length > 0) {
     throw new DiagnosticError([error(codes.INVALID_PATH, dest, `the staging folder ${JSON.stringify(dest)} is not empty; stale files would join the build context. Name an empty or new folder.`)]);
   }
-  const made = new Set<string>([dest]);
-  // Folders get fixed modes: the umask must not change what the image gets.
-  const folder = async (dir: string): Promise<void> => {
-    if (made.has(dir)) return;
-    await folder(path.dirname(dir));
-    await mkdir(dir);
-    await chmod(dir, 0o755 | extra);
-    made.add(dir);
+  // Folder modes are set last, deepest first: a read-only folder must not stop what goes inside.
+  const folders = new Map<string, number>();
+  const folder = async (dir: string, mode: number) => {
+    if (folders.has(dir)) return;
+    await mkdir(dir, { recursive: true });
+    for (let up = dir; up !== dest && !folders.has(up); up = path.dirname(up)) folders.set(up, 0o755 | extra);
+    folders.set(dir, mode | extra);
   };
   for (const file of files) {
     const target = path.join(dest, file.path);
-    await folder(path.dirname(target));
+    if ("source" in file && file.source.type === "dir") {
+      await folder(target, file.source.mode);
+      continue;
+    }
+    await folder(path.dirname(target), 0o755);
     if ("contents" in file) {
       await writeFile(target, file.contents);
       await chmod(target, 0o644 | extra);
@@ -51,4 +55,6 @@ export async function stageContext(
       await chmod(target, file.source.mode | extra);
     }
   }
+  // Longest first: a folder below another is always the longer path.
+  for (const [dir, mode] of [...folders].sort(([a], [b]) => b.length - a.length)) if (dir !== dest) await chmod(dir, mode);
 }

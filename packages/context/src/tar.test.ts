@@ -79,9 +79,22 @@ describe("writeContextTar", () => {
     ["a//b", "not a clean relative path"],
     ["app.py/x", "collides"],
     ["dir", "collides"],
+    ["empty", "collides"],
   ])("refuses the generated path %j", async (file, message) => {
-    const root = makeTree({ files: ["app.py", "dir/f"] });
+    const root = makeTree({ files: ["app.py", "dir/f"], dirs: ["empty"] });
     await expect(tarBytes(root, [{ path: file, contents: "" }])).rejects.toMatchObject({ diagnostics: [{ code: "INVALID_PATH", message: expect.stringContaining(message) }] });
+  });
+
+  test("folders of the snapshot keep their modes; empty ones are there", async () => {
+    const root = makeTree({ files: ["src/app.py", "data/a.csv"], dirs: ["data/empty"] });
+    fs.chmodSync(path.join(root, "src"), 0o750);
+    const bytes = await tarBytes(root, [], "data/*.csv\n");
+    const listing = tar(["--numeric-owner", "-tvf", "-"], bytes).trim().split("\n");
+    expect(listing.map((line) => line.slice(line.indexOf("1970-01-01 00:00 ") + 17))).toEqual(["data/", "data/empty/", "src/", "src/app.py"]);
+    expect(listing[2]).toMatch(/^drwxr-x--- 0\/0 /);
+    const out = makeTree({});
+    tar(["-xf", "-", "-C", out], bytes);
+    expect(fs.readdirSync(path.join(out, "data/empty"))).toEqual([]);
   });
 
   test("a file that changes size after the walk fails the archive instead of corrupting it", async () => {
@@ -104,6 +117,24 @@ describe("stageContext", () => {
     expect(fs.statSync(path.join(dest, "bin/run.sh")).mode & 0o7777).toBe(0o751);
     expect(fs.readlinkSync(path.join(dest, "link"))).toBe("app.py");
     expect(fs.readFileSync(path.join(dest, "reqs.txt"), "utf8")).toBe("numpy\n");
+  });
+
+  test("makes the snapshot's folders, empty ones too, with their modes whatever the umask", async () => {
+    const root = makeTree({ files: ["src/app.py", "data/a.csv", "gen-only/x"], dirs: ["data/empty", "locked/inner"] });
+    fs.chmodSync(path.join(root, "src"), 0o750);
+    fs.chmodSync(path.join(root, "locked"), 0o500);
+    const snapshot = await walkContext(root, { patterns: ["data/*.csv", "gen-only"] });
+    const dest = path.join(makeTree({}), "stage");
+    const umask = process.umask(0o077);
+    try {
+      await stageContext(root, snapshot, [{ path: "gen/reqs.txt", contents: "numpy\n" }], dest);
+    } finally {
+      process.umask(umask);
+    }
+    const modes = Object.fromEntries(["data", "data/empty", "gen", "locked", "locked/inner", "src"].map((dir) => [dir, fs.statSync(path.join(dest, dir)).mode & 0o7777]));
+    expect(modes).toEqual({ data: 0o755, "data/empty": 0o755, gen: 0o755, locked: 0o500, "locked/inner": 0o755, src: 0o750 });
+    expect(fs.readdirSync(path.join(dest, "data/empty"))).toEqual([]);
+    expect(fs.readFileSync(path.join(dest, "gen/reqs.txt"), "utf8")).toBe("numpy\n");
   });
 
   test("writable: every file and folder readable and writable by anyone, execute bits kept; folders never follow the umask", async () => {

@@ -1,8 +1,9 @@
 /**
  * A deterministic tar stream of a build context, for `docker build -`, Kaniko and other remote
  * builders: entries sorted, owner 0:0 with empty names, times 0, modes kept, and PAX records for
- * long or non-ASCII names. The same snapshot gives the same bytes on every machine. A folder
- * entry (mode 0755) precedes the first entry below it, so extraction does not depend on a umask.
+ * long or non-ASCII names. The same snapshot gives the same bytes on every machine. Every folder
+ * precedes what it holds, with the snapshot's mode (0755 for a folder only a generated file
+ * needs), so extraction does not depend on a umask; empty folders are kept.
  */
 import fs from "node:fs";
 import { Readable } from "node:stream";
@@ -34,7 +35,11 @@ async function* tarBlocks(root: string, files: readonly ContextFile[]): AsyncGen
         yield header({ name: dir, type: "5", mode: 0o755, size: 0 });
       }
     }
-    if ("contents" in file) {
+    if ("source" in file && file.source.type === "dir") {
+      // The snapshot's own folders come before what they hold (sorted), with their modes.
+      dirs.add(`${file.path}/`);
+      yield header({ name: `${file.path}/`, type: "5", mode: file.source.mode, size: 0 });
+    } else if ("contents" in file) {
       yield header({ name: file.path, type: "0", mode: 0o644, size: file.contents.length });
       yield file.contents;
       yield padding(file.contents.length);

@@ -7,10 +7,14 @@ import { DiagnosticError } from "@dockwright/core";
 import { describe, expect, onTestFinished, test, vi } from "vitest";
 import { parseDockerignore } from "./dockerignore.js";
 import { makeTree } from "./tree.testing.js";
-import { walkContext } from "./walk.js";
+import { listContext, walkContext } from "./walk.js";
 
+/** The files and links the walk sends. */
 const paths = async (root: string, dockerignore = "") =>
-  (await walkContext(root, { patterns: parseDockerignore(dockerignore) })).entries.map((e) => e.path);
+  (await walkContext(root, { patterns: parseDockerignore(dockerignore) })).entries.filter((e) => e.type !== "dir").map((e) => e.path);
+/** The folders it sends. */
+const folders = async (root: string, dockerignore = "") =>
+  (await walkContext(root, { patterns: parseDockerignore(dockerignore) })).entries.filter((e) => e.type === "dir").map((e) => e.path);
 
 /** Makes readdir fail with `code` for one folder, as it would for a user without permission. */
 function failReaddir(folder: string, code = "EACCES"): void {
@@ -35,12 +39,14 @@ function recordReads(root: string): string[] {
 }
 
 describe("entries", () => {
-  test("files carry size and permission bits; links their target; all sorted", async () => {
+  test("files carry size and permission bits; links their target; folders their mode; all sorted", async () => {
     const root = makeTree({ files: { "b/x.sh": "#!/bin/sh\n", "a.txt": "hello" }, symlinks: { "c": "a.txt" } });
     fs.chmodSync(path.join(root, "b/x.sh"), 0o750);
+    fs.chmodSync(path.join(root, "b"), 0o710);
     const walk = await walkContext(root);
     expect(walk.entries.map(({ mtimeMs, ino, ...rest }) => rest)).toEqual([
       { path: "a.txt", type: "file", size: 5, mode: 0o644 },
+      { path: "b", type: "dir", size: 0, mode: 0o710 },
       { path: "b/x.sh", type: "file", size: 10, mode: 0o750 },
       { path: "c", type: "symlink", size: 0, mode: 0o777, target: "a.txt" },
     ]);
@@ -54,9 +60,24 @@ describe("entries", () => {
     expect(await paths(root)).toEqual(["Z", "a-b", "a.txt", "a/x", "é", "\ue000", "\u{1f600}"]);
   });
 
-  test("empty folders send nothing and break nothing", async () => {
-    expect(await paths(makeTree({ dirs: ["empty", "deep/er/est"] }))).toEqual([]);
-    expect(await paths(makeTree({ files: ["a/f"], dirs: ["a/empty", "b"] }), "b\n")).toEqual(["a/f"]);
+  test("empty folders are sent, as COPY . . creates them, unless excluded", async () => {
+    expect(await folders(makeTree({ dirs: ["empty", "deep/er/est"] }))).toEqual(["deep", "deep/er", "deep/er/est", "empty"]);
+    const root = makeTree({ files: ["a/f"], dirs: ["a/empty", "b"] });
+    expect(await paths(root, "b\n")).toEqual(["a/f"]);
+    expect(await folders(root, "b\n")).toEqual(["a", "a/empty"]);
+  });
+
+  test("a folder whose files are all excluded is sent; an excluded folder is not", async () => {
+    const root = makeTree({ files: ["app.py", "data/a.csv", "data/b.csv"] });
+    expect(await folders(root, "data/*\n")).toEqual(["data"]);
+    expect(await folders(root, "**/*.csv\n")).toEqual(["data"]);
+    expect(await folders(root, "data\n")).toEqual([]);
+  });
+
+  test("an excluded folder is sent when it holds something re-included, as BuildKit sends parents", async () => {
+    const root = makeTree({ files: ["data/keep.txt", "data/x/drop.txt"], dirs: ["data/empty"] });
+    expect(await folders(root, "data\n!data/keep.txt\n")).toEqual(["data"]);
+    expect(await folders(root, "*\n!**/*.txt\n")).toEqual(["data", "data/x"]);
   });
 
   test("the root must exist and be a folder", async () => {
@@ -81,6 +102,7 @@ describe("symbolic links are listed, never followed", () => {
     expect(walk.entries.map((e) => [e.path, e.type, e.target])).toEqual([
       ["a", "symlink", "b"],
       ["b", "symlink", "a"],
+      ["d", "dir", undefined],
       ["d/f", "file", undefined],
       ["d/up", "symlink", ".."],
       ["dangling", "symlink", "nowhere"],
@@ -189,6 +211,7 @@ describe("special files", () => {
     const walk = await walkContext(root);
     expect(walk.entries.map((e) => e.path)).toEqual(["a"]);
     expect(walk.special).toEqual(["fifo", "sock"]);
+    expect((await listContext(root)).special).toEqual(["fifo", "sock"]);
   });
 });
 

@@ -27,21 +27,28 @@ export type WarningOptions = {
   dockerignore?: string | undefined;
 };
 
-/** CONTEXT_WARNING diagnostics for a walked or hashed context. */
+/**
+ * CONTEXT_WARNING diagnostics for a walked or hashed context. A listing (no `totalSize`: nothing
+ * was measured) gets the warnings that names alone give.
+ */
 export function contextWarnings(
-  context: { entries: readonly ContextEntry[]; totalSize: number; special?: readonly string[] },
+  context: { entries: readonly Entry[]; totalSize?: number; special?: readonly string[] },
   options: WarningOptions = {},
 ): Diagnostic[] {
-  return [...sizeWarnings(context.entries, context.totalSize, options), ...secretWarnings(context.entries, "context"), ...specialWarnings(context.special ?? [])];
+  const sizes = context.totalSize === undefined ? [] : sizeWarnings(context.entries, context.totalSize, options);
+  return [...sizes, ...secretWarnings(context.entries, "context"), ...specialWarnings(context.special ?? [])];
 }
 
-function sizeWarnings(entries: readonly ContextEntry[], totalSize: number, options: WarningOptions): Diagnostic[] {
+/** A snapshot's entry, or a listed one, which has no size. */
+type Entry = Pick<ContextEntry, "path" | "type"> & { size?: number };
+
+function sizeWarnings(entries: readonly Entry[], totalSize: number, options: WarningOptions): Diagnostic[] {
   if (totalSize <= bigContext) return [];
   const largest = entries
     .filter((e) => e.type === "file")
-    .sort((a, b) => b.size - a.size || (a.path < b.path ? -1 : 1))
+    .sort((a, b) => (b.size ?? 0) - (a.size ?? 0) || (a.path < b.path ? -1 : 1))
     .slice(0, largestShown)
-    .map((e) => `${e.path} (${formatBytes(e.size)})`);
+    .map((e) => `${e.path} (${formatBytes(e.size ?? 0)})`);
   const found = [
     warning(codes.CONTEXT_WARNING, "", `the build context is ${formatBytes(totalSize)}; its largest files: ${largest.join(", ")}. Exclude what the image does not need in .dockerignore.`),
   ];
@@ -55,6 +62,9 @@ function sizeWarnings(entries: readonly ContextEntry[], totalSize: number, optio
   return found;
 }
 
+/** Every name a secret rule can match matches this; most names do not, and skip the rules. */
+const mayHoldSecret = /^(\.env|id_)|\.(pem|key|p12|pfx|json)$|^(credentials|config|[._]netrc|\.pypirc)$/i;
+
 /** Where files that look like secrets end up, and how to leave them out. */
 const exposures = {
   context: "is sent to the builder, where a COPY can bake it into an image layer. Exclude it in .dockerignore; pass secrets to builds as secret mounts.",
@@ -62,11 +72,12 @@ const exposures = {
 };
 
 /** A warning for each file of a build context (or a code archive) that looks like it holds a secret. */
-export function secretWarnings(entries: readonly ContextEntry[], where: keyof typeof exposures): Diagnostic[] {
+export function secretWarnings(entries: readonly Entry[], where: keyof typeof exposures): Diagnostic[] {
   const found: Diagnostic[] = [];
   for (const entry of entries) {
     if (entry.type !== "file") continue; // a link sends its target's name, not its contents
     const name = entry.path.slice(entry.path.lastIndexOf("/") + 1);
+    if (!mayHoldSecret.test(name)) continue;
     const rule = secretRules.find((r) => r.test(entry.path, name));
     if (rule) found.push(warning(codes.CONTEXT_WARNING, entry.path, `${entry.path} looks like ${rule.holds} and ${exposures[where]}`));
   }

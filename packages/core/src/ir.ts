@@ -175,9 +175,9 @@ export type GeneratedFile = {
   contents: string;
 };
 
-/** The files of a build context, as `@dockwright/context` computes them. */
+/** The files, links and folders of a build context, as `@dockwright/context` computes them. */
 export type ContextSnapshot = {
-  /** Sorted by path (byte order of the UTF-8 path). */
+  /** Sorted by path (byte order of the UTF-8 path): a folder comes before what it holds. */
   entries: ContextEntry[];
   /** `sha256:<hex>` over the sorted entries (path, type, mode, size, content hash or link target). */
   digest: string;
@@ -188,7 +188,12 @@ export type ContextSnapshot = {
 export type ContextEntry = {
   /** Relative POSIX path from the context root. */
   path: string;
-  type: "file" | "symlink";
+  /**
+   * `dir`: a folder Docker sends, so that `COPY . .` creates it with its mode even when it holds
+   * nothing that is sent (an empty folder, or one whose files are all excluded). Not the root.
+   */
+  type: "file" | "symlink" | "dir";
+  /** Bytes of a file; 0 for links and folders. */
   size: number;
   /** Permission bits, e.g. 0o644. */
   mode: number;

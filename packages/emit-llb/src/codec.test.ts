@@ -1,5 +1,5 @@
 import { describe, expect, test } from "vitest";
-import { decode, digestOf, encode, formatJson, toGoJson } from "./codec.js";
+import { decode, digestOf, encode, formatJson, printGoJson } from "./codec.js";
 import { decodeDefinition, LlbDecodeError } from "./decode.js";
 import { Reader, WireError, Writer } from "./proto.js";
 import { messages, wireTypeOf, isMessage, type Op } from "./schema.js";
@@ -61,6 +61,23 @@ describe("encoding rules of the Go client", () => {
   });
 });
 
+describe("lengths that need more than one varint byte", () => {
+  test.each([
+    ["a short ASCII string", "x".repeat(20)],
+    ["a long ASCII string", "x".repeat(200)],
+    ["a short string that is not ASCII", "é".repeat(10)],
+    ["a long one whose byte length outgrows its length's first byte", "é".repeat(100)],
+    ["one of 20,000 characters", `${"ü".repeat(10_000)}${"x".repeat(10_000)}`],
+  ])("%s, alone and nested", (_, text) => {
+    const bytes = new TextEncoder().encode(text);
+    const length = new Writer().varint(bytes.length).finish();
+    expect(hex(encode("Meta", { args: [text] }))).toBe(`0a${hex(length)}${hex(bytes)}`);
+    const meta = encode("Meta", { args: [text], cwd: "/" });
+    expect(hex(encode("ExecOp", { meta: { args: [text], cwd: "/" } }))).toBe(`0a${hex(new Writer().varint(meta.length).finish())}${hex(meta)}`);
+    expect(decode("ExecOp", encode("ExecOp", { meta: { args: [text, text], cwd: "/" } }))).toEqual({ meta: { args: [text, text], cwd: "/" } });
+  });
+});
+
 describe("the schema table", () => {
   test("fields are in ascending number order and every message type exists", () => {
     for (const [name, fields] of Object.entries(messages)) {
@@ -77,23 +94,35 @@ describe("the schema table", () => {
 });
 
 describe("Go JSON", () => {
+  const goJson = (type: string, message: object) => JSON.parse(printGoJson(type, message));
+
   test("oneofs print as capitalized wrappers, null when unset", () => {
-    expect(toGoJson("Op", { inputs: [{ digest: "d" }] })).toEqual({ inputs: [{ digest: "d", index: 0 }], Op: null });
-    expect(toGoJson("UserOpt", { byID: 0 })).toEqual({ User: {} });
-    expect(toGoJson("UserOpt", { byName: { name: "zenml" } })).toEqual({ User: { byName: { name: "zenml", input: 0 } } });
+    expect(goJson("Op", { inputs: [{ digest: "d" }] })).toEqual({ inputs: [{ digest: "d", index: 0 }], Op: null });
+    expect(goJson("UserOpt", { byID: 0 })).toEqual({ User: {} });
+    expect(goJson("UserOpt", { byName: { name: "zenml" } })).toEqual({ User: { byName: { name: "zenml", input: 0 } } });
   });
 
   test("fields without omitempty print their zero value; missing caps print null", () => {
-    expect(toGoJson("Mount", { dest: "/" })).toEqual({ input: 0, dest: "/", output: 0 });
-    expect(toGoJson("OpMetadata", {})).toEqual({ caps: null });
+    expect(goJson("Mount", { dest: "/" })).toEqual({ input: 0, dest: "/", output: 0 });
+    expect(goJson("OpMetadata", {})).toEqual({ caps: null });
   });
 
   test("bytes print as base64, int64 beyond 2^53 exactly", () => {
-    expect(toGoJson("FileActionMkFile", { data: new TextEncoder().encode("hi\n"), timestamp: 1700000000123456789n })).toEqual({
-      data: "aGkK",
-      timestamp: 1700000000123456789n,
-    });
+    expect(printGoJson("FileActionMkFile", { data: new TextEncoder().encode("hi\n"), timestamp: 1700000000123456789n })).toBe(
+      '{\n  "data": "aGkK",\n  "timestamp": 1700000000123456789\n}',
+    );
     expect(formatJson({ t: 1700000000123456789n, a: [], o: {} })).toBe('{\n  "t": 1700000000123456789,\n  "a": [],\n  "o": {}\n}\n');
+  });
+
+  test("laid out as JSON.stringify(value, null, 2) would, at any indent", () => {
+    const op: Op = { inputs: [{ digest: "a", index: 1 }, { digest: "b" }], source: { identifier: "local://x", attrs: { k: "v" } }, constraints: {} };
+    const text = printGoJson("Op", op, 2);
+    expect(text).toBe(JSON.stringify(JSON.parse(text), null, 2).replaceAll("\n", "\n    "));
+  });
+
+  test("map keys in Go's order, by their UTF-8 bytes (a JavaScript object would put 9 before 10)", () => {
+    const text = printGoJson("SourceOp", { attrs: { "\u{1f600}": "", "\ue000": "", "9": "", "10": "" } });
+    expect([...text.matchAll(/"(.+)": ""/gu)].map((m) => m[1])).toEqual(["10", "9", "\ue000", "\u{1f600}"]);
   });
 
   test("a large timestamp survives decoding", () => {

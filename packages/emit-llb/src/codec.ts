@@ -27,11 +27,30 @@ export function digestOf(bytes: Uint8Array): string {
   return sha256(bytes);
 }
 
-const utf8 = new TextEncoder();
-
-/** Go orders strings by their UTF-8 bytes; JavaScript's `<` compares UTF-16 units. */
+/**
+ * Go orders strings by their UTF-8 bytes; JavaScript's `<` compares UTF-16 units, which gives the
+ * same order except that characters above U+FFFF (surrogate pairs) would sort before
+ * U+E000..U+FFFF: `rank` moves the surrogates above them. No string is encoded to compare it.
+ */
 export function compareUtf8(a: string, b: string): number {
-  return Buffer.compare(utf8.encode(a), utf8.encode(b));
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) {
+    const x = a.charCodeAt(i);
+    const y = b.charCodeAt(i);
+    if (x !== y) return rank(x) - rank(y);
+  }
+  return a.length - b.length;
+}
+
+function rank(unit: number): number {
+  if (unit < 0xd800) return unit;
+  return unit < 0xe000 ? unit + 0x2000 : unit - 0x800;
+}
+
+/** The keys of a map field in the order Go writes them. */
+function sortedKeys(entries: Record<string, unknown>): string[] {
+  const keys = Object.keys(entries);
+  return keys.length < 2 ? keys : keys.sort(compareUtf8);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -39,54 +58,68 @@ export function compareUtf8(a: string, b: string): number {
 
 export function encode(type: string, value: object): Uint8Array {
   const w = new Writer();
-  writeMessage(w, type, value as Message);
+  encoderOf(type)(w, value as Message);
   return w.finish();
 }
 
-function writeMessage(w: Writer, type: string, message: Message): void {
-  for (const field of fieldsOf(type)) {
-    const value = message[field.name];
-    if (value === undefined) continue;
-    if (field.map) {
-      const entries = value as Record<string, unknown>;
-      for (const key of Object.keys(entries).sort(compareUtf8)) {
-        const entry = new Writer();
-        entry.string(1, key);
-        writeValue(entry, 2, field.type, entries[key]);
-        w.bytes(field.no, entry.finish());
-      }
-    } else if (field.repeated) {
-      for (const item of value as unknown[]) writeValue(w, field.no, field.type, item);
-    } else if (field.oneof || isMessage(field.type) || !isDefault(value)) {
-      writeValue(w, field.no, field.type, value);
-    }
-  }
+/**
+ * Encoders and JSON printers are generated from the table, once per message type, as protobuf.js
+ * generates them: straight-line code that reads each field by its literal name (`m["args"]`). A
+ * loop over the table reads every field of every message through one shared property access,
+ * which V8 cannot specialize, at several times the cost. Only names from the table reach the
+ * generated code, never a value.
+ */
+type Encoder = (w: Writer, message: Message) => void;
+
+const encoders: Record<string, Encoder> = {};
+
+function encoderOf(type: string): Encoder {
+  return (encoders[type] ??= new Function("E", "encoderOf", "sortedKeys", encoderSource(type))(encoders, encoderOf, sortedKeys) as Encoder);
 }
 
-function writeValue(w: Writer, no: number, type: string, value: unknown): void {
+function encoderSource(type: string): string {
+  const lines = ["return function (w, m) {", "let v;"];
+  for (const field of fieldsOf(type)) {
+    lines.push(`v = m[${JSON.stringify(field.name)}];`);
+    const put = (value: string, no: number) => writeCode(field.type, no, value);
+    if (field.map) {
+      lines.push(`if (v !== undefined) for (const k of sortedKeys(v)) { const s = w.begin(${field.no}); w.string(1, k); ${put("v[k]", 2)} w.end(s); }`);
+    } else if (field.repeated) {
+      lines.push(`if (v !== undefined) for (const x of v) { ${put("x", field.no)} }`);
+    } else {
+      // A set oneof member and a present message are written even when empty; other defaults are not.
+      const always = field.oneof !== undefined || isMessage(field.type);
+      lines.push(`if (v !== undefined${always ? "" : ` && ${notDefault(field.type, "v")}`}) { ${put("v", field.no)} }`);
+    }
+  }
+  lines.push("};");
+  return lines.join("\n");
+}
+
+function writeCode(type: string, no: number, value: string): string {
   switch (type) {
     case "string":
-      w.string(no, value as string);
-      return;
+      return `w.string(${no}, ${value});`;
     case "bytes":
-      w.bytes(no, value as Uint8Array);
-      return;
+      return `w.bytes(${no}, ${value});`;
     case "bool":
-      w.tag(no, 0).varint(value ? 1 : 0);
-      return;
+      return `w.tag(${no}, 0).varint(${value} ? 1 : 0);`;
     case "int64":
     case "int32":
     case "uint32":
     case "enum":
-      w.tag(no, 0).varint(value as Int);
-      return;
+      return `w.tag(${no}, 0).varint(${value});`;
     default:
-      w.bytes(no, encode(type, value as object));
+      return `{ const s = w.begin(${no}); (E[${JSON.stringify(type)}] ?? encoderOf(${JSON.stringify(type)}))(w, ${value}); w.end(s); }`;
   }
 }
 
-function isDefault(value: unknown): boolean {
-  return value === "" || value === 0 || value === 0n || value === false || (value instanceof Uint8Array && value.length === 0);
+/** Generated code that is true when a scalar `value` is not its type's proto3 default. */
+function notDefault(type: string, value: string): string {
+  if (type === "string") return `${value} !== ""`;
+  if (type === "bytes") return `${value}.length !== 0`;
+  if (type === "bool") return `${value} !== false`;
+  return `${value} !== 0 && ${value} !== 0n`;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -166,50 +199,116 @@ function defaultOf(type: string): unknown {
 // Go JSON
 
 /**
- * A message as Go's encoding/json prints BuildKit's generated (gogo, v0.11) structs: JSON names
- * from the proto names, `omitempty` on every field except those marked `always`, a oneof as a
- * capitalized wrapper (`"Op": {"exec": ...}`, null when unset), bytes as base64, map keys sorted.
+ * A message as Go's encoding/json prints BuildKit's generated (gogo, v0.11) structs, laid out as
+ * `JSON.stringify(value, null, 2)` lays it out when the message starts `depth` levels deep: JSON
+ * names from the proto names, `omitempty` on every field except those marked `always`, a oneof as
+ * a capitalized wrapper (`"Op": {"exec": ...}`, null when unset, `{}` for a zero scalar member),
+ * bytes as base64, map keys in Go's order, int64 values beyond 2^53 exactly.
  */
-export function toGoJson(type: string, message: object): JsonObject {
-  const m = message as Message;
-  const out: JsonObject = {};
-  for (const field of fieldsOf(type)) {
-    if (field.oneof) {
-      const group = field.oneof[0]!.toUpperCase() + field.oneof.slice(1);
-      if (group in out) continue;
-      const set = fieldsOf(type).find((member) => member.oneof === field.oneof && m[member.name] !== undefined);
-      const value = set && m[set.name];
-      out[group] = !set ? null : !isMessage(set.type) && isDefault(value) ? {} : { [set.name]: jsonValue(set.type, value) };
-      continue;
-    }
-    const value = m[field.name];
-    if (field.map) {
-      const entries = (value ?? {}) as Record<string, unknown>;
-      const keys = Object.keys(entries).sort(compareUtf8);
-      if (keys.length > 0) out[field.name] = Object.fromEntries(keys.map((k) => [k, jsonValue(field.type, entries[k])]));
-      else if (field.always) out[field.name] = null;
-    } else if (field.repeated) {
-      const items = (value ?? []) as unknown[];
-      if (items.length > 0) out[field.name] = items.map((item) => jsonValue(field.type, item));
-      else if (field.always) out[field.name] = null;
-    } else if (isMessage(field.type)) {
-      if (value !== undefined || field.always) out[field.name] = toGoJson(field.type, (value ?? {}) as object);
-    } else if (field.always || (value !== undefined && !isDefault(value))) {
-      out[field.name] = jsonValue(field.type, value ?? defaultOf(field.type));
-    }
-  }
-  return out;
+export function printGoJson(type: string, message: object, depth = 0): string {
+  return printerOf(type)(message as Message, depth);
 }
 
-function jsonValue(type: string, value: unknown): JsonValue {
-  if (isMessage(type)) return toGoJson(type, value as object);
-  if (type === "bytes") return Buffer.from(value as Uint8Array).toString("base64");
-  return value as JsonValue;
+type Printer = (message: Message, depth: number) => string;
+
+const printers: Record<string, Printer> = {};
+
+function printerOf(type: string): Printer {
+  return (printers[type] ??= new Function("P", "printerOf", "sortedKeys", "base64", "indent", printerSource(type))(
+    printers, printerOf, sortedKeys, base64, indent,
+  ) as Printer);
+}
+
+const indents: string[] = [];
+
+/** Two spaces a level, as JSON.stringify(value, null, 2) indents. */
+function indent(depth: number): string {
+  return (indents[depth] ??= "  ".repeat(depth));
+}
+
+function base64(bytes: Uint8Array): string {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("base64");
+}
+
+/**
+ * The printer of one message type: each member appends `"name": value` to `out`, one level deeper
+ * than the message (`inner`); a message without members is `{}`.
+ */
+function printerSource(type: string): string {
+  const lines = ["return function (m, d) {", "const inner = indent(d + 1);", 'let out = "";', "let v;", "let keys;", "let items;"];
+  const member = (name: string, text: string) => `out += (out === "" ? "" : ",\\n") + inner + ${JSON.stringify(`${JSON.stringify(name)}: `)} + ${text};`;
+  // A JSON object or array one level below the member: `{`/`[`, lines built into `items`, `}`/`]`.
+  const block = (open: string, close: string) => `${JSON.stringify(`${open}\n`)} + items + "\\n" + inner + ${JSON.stringify(close)}`;
+  const fields = fieldsOf(type);
+  for (const field of fields) {
+    const { name, type: valueType } = field;
+    if (field.oneof !== undefined) {
+      if (fields.find((other) => other.oneof === field.oneof) !== field) continue; // printed with the group's first member
+      const group = field.oneof[0]!.toUpperCase() + field.oneof.slice(1);
+      const chain = fields.filter((other) => other.oneof === field.oneof).map((f) => {
+        const value = `m[${JSON.stringify(f.name)}]`;
+        const wrapped = `items = indent(d + 2) + ${JSON.stringify(`${JSON.stringify(f.name)}: `)} + ${valueCode(f.type, value, "d + 2")}; ${member(group, block("{", "}"))}`;
+        // The wrapper holds the set member; `{}` when it is a zero scalar (omitempty inside the wrapper).
+        return `if (${value} !== undefined) { ${isMessage(f.type) ? wrapped : `if (${notDefault(f.type, value)}) { ${wrapped} } else ${member(group, '"{}"')}`} }`;
+      });
+      lines.push(`${chain.join(" else ")} else ${member(group, '"null"')}`);
+      continue;
+    }
+    lines.push(`v = m[${JSON.stringify(name)}];`);
+    const empty = field.always ? ` else ${member(name, '"null"')}` : "";
+    const item = (value: string) => `items += (items === "" ? "" : ",\\n") + indent(d + 2) + ${value};`;
+    if (field.map) {
+      const entry = item(`JSON.stringify(k) + ": " + ${valueCode(valueType, "v[k]", "d + 2")}`);
+      lines.push(`if (v !== undefined && (keys = sortedKeys(v)).length > 0) { items = ""; for (const k of keys) ${entry} ${member(name, block("{", "}"))} }${empty}`);
+    } else if (field.repeated) {
+      lines.push(`if (v !== undefined && v.length > 0) { items = ""; for (const x of v) ${item(valueCode(valueType, "x", "d + 2"))} ${member(name, block("[", "]"))} }${empty}`);
+    } else if (isMessage(valueType)) {
+      const print = member(name, valueCode(valueType, "(v ?? {})", "d + 1"));
+      lines.push(field.always ? print : `if (v !== undefined) ${print}`);
+    } else if (field.always) {
+      lines.push(member(name, valueCode(valueType, `(v ?? ${defaultCode(valueType)})`, "d + 1")));
+    } else {
+      lines.push(`if (v !== undefined && ${notDefault(valueType, "v")}) ${member(name, valueCode(valueType, "v", "d + 1"))}`);
+    }
+  }
+  lines.push('return out === "" ? "{}" : "{\\n" + out + "\\n" + indent(d) + "}";', "};");
+  return lines.join("\n");
+}
+
+/** Generated code for the JSON text of a value of `type`; a message starts at `depth`. */
+function valueCode(type: string, value: string, depth: string): string {
+  switch (type) {
+    case "string":
+      return `JSON.stringify(${value})`;
+    case "bytes":
+      return `JSON.stringify(base64(${value}))`;
+    case "bool":
+      return `(${value} ? "true" : "false")`;
+    case "int64":
+    case "int32":
+    case "uint32":
+    case "enum":
+      return `String(${value})`;
+    default:
+      return `(P[${JSON.stringify(type)}] ?? printerOf(${JSON.stringify(type)}))(${value}, ${depth})`;
+  }
+}
+
+function defaultCode(type: string): string {
+  if (type === "string") return '""';
+  if (type === "bytes") return "new Uint8Array()";
+  return type === "bool" ? "false" : "0";
 }
 
 /** JSON text as `JSON.stringify(value, null, 2)` writes it, plus bigints, and a final newline. */
 export function formatJson(value: JsonValue): string {
-  return `${format(value, "")}\n`;
+  try {
+    return `${JSON.stringify(value, null, 2)}\n`;
+  } catch (e) {
+    // Only a bigint (an int64 beyond 2^53, from decoding) makes JSON.stringify throw.
+    if (!(e instanceof TypeError)) throw e;
+    return `${format(value, "")}\n`;
+  }
 }
 
 function format(value: JsonValue, indent: string): string {

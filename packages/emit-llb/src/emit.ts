@@ -3,7 +3,7 @@
  */
 import { codes, error, warning, type Artifacts, type Diagnostic, type EmitOptions, type ImagePlan } from "@dockwright/core";
 import { match } from "ts-pattern";
-import { formatJson, toGoJson, type JsonObject } from "./codec.js";
+import { formatJson, printGoJson, type JsonObject } from "./codec.js";
 import type { Op, OpMetadata } from "./schema.js";
 import { lowerImage, type LlbParent, type State } from "./lower.js";
 import { buildOrderNote, frontendNote } from "./notes.js";
@@ -44,13 +44,13 @@ function build(image: ImagePlan, parent: LlbParent): Artifacts {
     };
   }
   const tooLong = [...graph.vertices.flatMap(({ op }) => [...(op.exec?.meta?.args ?? []), ...(op.exec?.meta?.env ?? [])]), ...envStrings(state)]
-    .find((text) => utf8.encode(text).length > maxExecString);
+    .find(tooLongForExec);
   if (tooLong !== undefined) return { files: [], diagnostics: [execStringTooLong(image, tooLong)] };
   const definition = graph.close(state.root);
   return {
     files: [
       { path: "llb.pb", contents: definition },
-      { path: "llb.json", contents: formatJson(graph.vertices.map(dumpOp)) },
+      { path: "llb.json", contents: printDump(graph.vertices) },
       { path: "image-config.json", contents: formatJson(imageConfig(image, parent, state)) },
       ...image.context.generated,
     ],
@@ -72,6 +72,11 @@ function unknownParent(image: ImagePlan, parent: LlbParent): Diagnostic[] {
 const maxExecString = 131_071;
 const utf8 = new TextEncoder();
 
+/** Encodes only a string that might be too long: a UTF-16 unit is at most 3 bytes of UTF-8. */
+function tooLongForExec(text: string): boolean {
+  return text.length * 3 > maxExecString && utf8.encode(text).length > maxExecString;
+}
+
 function envStrings(state: State): string[] {
   return state.env.map(([name, value]) => `${name}=${value}`);
 }
@@ -82,9 +87,15 @@ function execStringTooLong(image: ImagePlan, text: string): Diagnostic {
       `${maxExecString} bytes Linux passes to a process, so no build could run it. Shorten the values it holds.`);
 }
 
-/** One op as dump-llb prints it; an op without metadata prints `{"caps": null}`, as in Go. */
-export function dumpOp({ op, digest, metadata }: { op: Op; digest: string; metadata: OpMetadata | undefined }): DumpLlbOp {
-  return { Op: toGoJson("Op", op), Digest: digest, OpMetadata: toGoJson("OpMetadata", metadata ?? {}) };
+/**
+ * `llb.json`: the ops as `buildctl debug dump-llb` prints them, laid out as JSON.stringify(ops,
+ * null, 2) would; an op without metadata prints `{"caps": null}`, as in Go.
+ */
+export function printDump(ops: readonly { op: Op; digest: string; metadata: OpMetadata | undefined }[]): string {
+  if (ops.length === 0) return "[]\n";
+  const printed = ops.map(({ op, digest, metadata }) =>
+    `  {\n    "Op": ${printGoJson("Op", op, 2)},\n    "Digest": ${JSON.stringify(digest)},\n    "OpMetadata": ${printGoJson("OpMetadata", metadata ?? {}, 2)}\n  }`);
+  return `[\n${printed.join(",\n")}\n]\n`;
 }
 
 /**

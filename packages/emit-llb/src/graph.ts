@@ -9,12 +9,16 @@ export type Vertex = { op: Op; bytes: Uint8Array; digest: string; metadata: OpMe
 
 export class Graph {
   readonly vertices: Vertex[] = [];
+  private readonly digests = new Set<string>();
 
   /** Adds an op (once per digest) and returns the input that refers to its first output. */
   add(op: Op, metadata: OpMetadata): Input {
     const bytes = encode("Op", op);
     const digest = digestOf(bytes);
-    if (!this.vertices.some((v) => v.digest === digest)) this.vertices.push({ op, bytes, digest, metadata });
+    if (!this.digests.has(digest)) {
+      this.digests.add(digest);
+      this.vertices.push({ op, bytes, digest, metadata });
+    }
     return { digest, index: 0 };
   }
 

@@ -245,6 +245,8 @@ export function wireTypeOf(type: Field["type"]): number {
   return ["bool", "int64", "int32", "uint32", "enum"].includes(type) ? 0 : 2;
 }
 
+const messageTypes = new Set(Object.keys(messages));
+
 export function isMessage(type: Field["type"]): boolean {
-  return Object.hasOwn(messages, type);
+  return messageTypes.has(type);
 }

@@ -54,6 +54,8 @@ export type RootfsOptions = {
   toolsDir?: string;
   /** Another user in /etc/passwd and /etc/group, for a parent whose `User` it is. */
   user?: { name: string; uid: number; gid: number };
+  /** A time each stand-in call sleeps, as a real download would take (bench/builds). */
+  installSeconds?: number;
 };
 
 /** Writes the root file system both builders start from. */
@@ -70,7 +72,8 @@ export async function writeRootfs(dir: string, options: RootfsOptions = {}): Pro
   const users = [testUser, ...(options.user ? [options.user] : [])];
   await writeFile(path.join(dir, "etc/passwd"), `root:x:0:0:root:/root:/bin/sh\n${users.map(({ name, uid, gid }) => `${name}:x:${uid}:${gid}::/home/${name}:/bin/sh\n`).join("")}`);
   await writeFile(path.join(dir, "etc/group"), `root:x:0:\n${users.map(({ name, gid }) => `${name}:x:${gid}:\n`).join("")}`);
-  await writeFile(path.join(dir, "opt/stand-ins/record"), record, { mode: 0o755 });
+  const sleep = options.installSeconds === undefined ? "" : `sleep ${options.installSeconds}\n`;
+  await writeFile(path.join(dir, "opt/stand-ins/record"), `${record}${sleep}`, { mode: 0o755 });
   // A tool's name is the name it was called by: links, and the copy `pip install uv` makes.
   const tools = options.toolsDir ?? "/usr/local/bin";
   await mkdir(path.join(dir, tools), { recursive: true, mode: 0o755 });

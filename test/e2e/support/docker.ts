@@ -7,7 +7,7 @@ import { existsSync, openSync } from "node:fs";
 import { mkdir, mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { baseCmd, baseImage, basePath, writeRootfs } from "./base-image.ts";
+import { baseCmd, baseImage, basePath, writeRootfs, type RootfsOptions } from "./base-image.ts";
 import { normalizeConfig, type ConfigView } from "./images.ts";
 import { lacks, toolPath } from "../../support/tools.ts";
 import { ok, run, type Env, type Result } from "./run.ts";
@@ -101,10 +101,10 @@ async function unmountUnder(dir: string): Promise<void> {
 }
 
 /** Imports the busybox root file system as the base image, as `docker import` of a tar. */
-export async function dockerBaseImage(docker: Docker): Promise<void> {
+export async function dockerBaseImage(docker: Docker, options: RootfsOptions = {}): Promise<void> {
   const rootfs = path.join(docker.dir, "base-rootfs");
   await mkdir(rootfs);
-  await writeRootfs(rootfs);
+  await writeRootfs(rootfs, options);
   const tar = `${rootfs}.tar`;
   await ok("tar", ["-c", "-f", tar, "-C", rootfs, "--numeric-owner", "--owner=0", "--group=0", "."]);
   await docker.ok(["import", "--change", `ENV PATH=${basePath}`, "--change", `CMD ${JSON.stringify(baseCmd)}`, tar, baseImage]);

@@ -76,7 +76,7 @@ export function buildahBuilder(options: BuilderOptions): Builder {
         scriptEnv["PATH"] = `${shim}${path.delimiter}${env["PATH"] ?? ""}`;
       }
       // From the configuration's folder, where the script finds the files of build secrets.
-      await mustRun("bash", [path.join(folder, "build.sh"), context, image.tag], { env: scriptEnv, cwd: base, log: job.log, signal: job.signal }, `build ${image.tag}`, path.basename(bin));
+      await mustRun("bash", [path.join(folder, "build.sh"), ...(options.noCache ? ["--no-cache"] : []), context, image.tag], { env: scriptEnv, cwd: base, log: job.log, signal: job.signal }, `build ${image.tag}`, path.basename(bin));
       return job.push ? { digest: await store.push(image.tag, job) } : {};
     },
   };

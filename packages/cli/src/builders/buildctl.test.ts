@@ -82,6 +82,11 @@ describe("buildctl", () => {
     ]);
   });
 
+  test("--no-cache when asked", () => {
+    expect(buildctlArgs({ ...build, noCache: true }, ["context"], "{}")).toContain("--no-cache");
+    expect(buildctlArgs(build, ["context"], "{}")).not.toContain("--no-cache");
+  });
+
   test("build secrets are passed as --secret from a variable or a file, each one CSV record", () => {
     const secrets = [
       { id: "netrc", source: { file: "/home/me/.netrc" } },

@@ -34,6 +34,8 @@ export type BuildctlBuild = {
   addr?: string;
   /** Where buildctl writes the build's metadata (the pushed `containerimage.digest`). */
   metadataFile?: string;
+  /** `buildctl build --no-cache`: no cached result is used. */
+  noCache?: boolean;
 };
 
 /** The arguments of `buildctl`, for a definition that names `localNames` and an image config (JSON text). */
@@ -52,6 +54,7 @@ export function buildctlArgs(build: BuildctlBuild, localNames: readonly string[]
     "build",
     ...locals.flat(),
     ...(build.secrets ?? []).flatMap(secretArgs),
+    ...(build.noCache ? ["--no-cache"] : []),
     "--output", [...output, config].map(csvField).join(","),
     ...(build.metadataFile !== undefined ? ["--metadata-file", build.metadataFile] : []),
   ];
@@ -108,9 +111,9 @@ export function buildctlBuilder(options: BuilderOptions): Builder {
           const dockerfile = path.dirname(path.resolve(base, image.parent.path));
           const csv = output.type === "oci" ? `type=oci,${csvField(`dest=${output.dest}`)}` : `type=image,${csvField(`name=${output.name}`)}${output.push ? ",push=true" : ""}`;
           const args = frontendArgs(image, image.parent, { context, dockerfile }, csv);
-          await mustRun(bin, [...addr, ...args, "--metadata-file", metadataFile], { env, cwd: base, log: job.log, signal: job.signal }, what);
+          await mustRun(bin, [...addr, ...args, ...(options.noCache ? ["--no-cache"] : []), "--metadata-file", metadataFile], { env, cwd: base, log: job.log, signal: job.signal }, what);
         } else {
-          const code = await buildWithBuildctl(bin, { folder, locals: { context, generated: folder }, output, secrets: image.secrets, metadataFile, ...(options.addr !== undefined ? { addr: options.addr } : {}) },
+          const code = await buildWithBuildctl(bin, { folder, locals: { context, generated: folder }, output, secrets: image.secrets, metadataFile, noCache: options.noCache, ...(options.addr !== undefined ? { addr: options.addr } : {}) },
             { cwd: base, env, stdout: job.log, stderr: job.log, stderrIsTTY: false }, job.signal);
           if (code !== 0) throw new ToolFailed(`${path.basename(bin)} failed to ${what} (exit code ${code}); its output is above.`, code);
         }

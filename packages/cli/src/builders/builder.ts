@@ -25,6 +25,8 @@ export type BuilderOptions = {
   bin: string;
   /** Dockerfile mode: `buildkit` (cache mounts) or `plain`. */
   mode: "buildkit" | "plain";
+  /** Every layer built again: the tool's layer cache is not used (`--no-cache`). */
+  noCache: boolean;
   /** `docker build --network`. */
   network?: string;
   /** The buildkitd address (buildctl, buildkit). */

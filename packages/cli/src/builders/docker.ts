@@ -6,7 +6,7 @@
 import { copyFile, mkdir, readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { codes, DiagnosticError, error, translateBuildOptions, type Diagnostic } from "@dockwright/core";
-import { createMatcher, parseDockerignore, walkContext } from "@dockwright/context";
+import { createMatcher, listContext, parseDockerignore } from "@dockwright/context";
 import type { Builder, BuilderOptions, ImageStore, ToolContext } from "./builder.js";
 import { csvField } from "./buildctl.js";
 import { mustRun, notInstalled, runTool } from "./spawn.js";
@@ -61,6 +61,7 @@ export function dockerBuilder(options: BuilderOptions): Builder {
         "build",
         "--file", path.join(dockerfileDir, "Dockerfile"),
         "--tag", image.tag,
+        ...(options.noCache ? ["--no-cache"] : []),
         ...(options.network !== undefined ? ["--network", options.network] : []),
         ...secrets,
         ...args.flat(),
@@ -84,7 +85,7 @@ async function legacyIgnoreProblem(context: string): Promise<Diagnostic | undefi
     return undefined;
   }
   const matcher = createMatcher(parseDockerignore(text));
-  const dropped = (await walkContext(context)).entries.map((e) => e.path).filter((file) => matcher.excludes(file));
+  const dropped = (await listContext(context)).entries.flatMap((e) => (e.type !== "dir" && matcher.excludes(e.path) ? [e.path] : []));
   if (dropped.length === 0) return undefined;
   return error(codes.INVALID_DOCKERIGNORE, ".dockerignore",
     `Docker's legacy builder would apply .dockerignore to the staged context again and drop ${dropped.slice(0, 3).map((f) => JSON.stringify(f)).join(", ")}${dropped.length > 3 ? ", ..." : ""}. ` +

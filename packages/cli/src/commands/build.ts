@@ -34,7 +34,7 @@ image), stages each image's build context in a temporary folder, and builds the
 images, a parent image of the plan before the images built on it. Before building,
 each image's content tag (REPOSITORY:dockwright-<checksum>) is looked up in the
 registry, then in the builder's own store: an image found there is reused, not
-built (unless prevent_build_reuse). Built images are tagged by checksum too; with
+built (unless prevent_build_reuse or --no-cache). Built images are tagged by checksum too; with
 --push both tags go to the registry. The tools' progress goes to standard error.
 
 Options:
@@ -63,6 +63,9 @@ ${registryHelp}
   --oci DIR              with buildctl or buildkit: write OCI tarballs DIR/<image>.tar
                          instead of images in BuildKit's store (a parent of another image
                          is pushed instead: BuildKit pulls parents from registries)
+  --no-cache             build every image and every layer again: nothing is reused from
+                         the registry or the builder's store, and no layer cache is used
+                         (build.sh --no-cache; docker and buildctl --no-cache)
   --pipeline, --python, --platform, --zenml-version, --zenml-store,
   --code-upload          as for compile
   --json                 one JSON object per line on standard output (see the README);
@@ -96,6 +99,7 @@ export const buildCommand: Command = async (args, io) => {
     addr: { type: "string" },
     oci: { type: "string" },
     json: { type: "boolean" },
+    "no-cache": { type: "boolean" },
     tlscacert: { type: "string" },
     tlscert: { type: "string" },
     tlskey: { type: "string" },
@@ -113,6 +117,8 @@ export const buildCommand: Command = async (args, io) => {
   const jobs = values.jobs ?? String(availableParallelism());
   if (!/^[1-9]\d{0,3}$/.test(jobs)) return out.fail(`--jobs ${JSON.stringify(jobs)} is not a number of images to build at once; give a whole number from 1.`);
   if (values.push && values.oci !== undefined) return out.fail("--push and --oci exclude each other: an image goes to a registry or into a tarball. Choose one.");
+  const noCache = values["no-cache"] === true;
+  if (noCache && name === "buildkit") return out.fail("--no-cache is not available with the native BuildKit client yet; use --builder buildctl for a build without cache.");
   const flagProblem = checkCompileFlags(values);
   if (flagProblem) return out.fail(flagProblem);
 
@@ -121,6 +127,7 @@ export const buildCommand: Command = async (args, io) => {
     const builderOptions: BuilderOptions = {
       bin: name === "buildkit" ? "buildkit" : (values[name] ?? io.env[name.toUpperCase()] ?? name),
       mode,
+      noCache,
       env: io.env,
       cwd: io.cwd,
       registry: registries.access,
@@ -156,7 +163,7 @@ export const buildCommand: Command = async (args, io) => {
     if (hasErrors(written.diagnostics)) return out.fail("a backend cannot express this plan (see above); nothing was built.");
 
     const run: Run = {
-      compiler: result.compiler, plan, builder, registry: registries.client, push: values.push === true,
+      compiler: result.compiler, plan, builder, registry: registries.client, push: values.push === true, noCache,
       out: options.out, root, base: path.dirname(options.configPath), write, outcomes: new Map(),
     };
     return await shipAll(run, Number(jobs), io, out, built);

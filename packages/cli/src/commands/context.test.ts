@@ -56,9 +56,17 @@ describe("dockwright context", () => {
     expect(report.root).toBe(root);
     expect(report.dockerignore).toBe(path.join(root, ".dockerignore"));
     expect(report.files).toContainEqual({ path: "app.py", type: "file", size: 12 });
-    expect(report.totals).toEqual({ files: 6, bytes: report.files.reduce((sum: number, f: { size: number }) => sum + f.size, 0) });
+    expect(report.dirs).toEqual([".zen", "pkg", "pkg/sub dir"]);
+    expect(report.totals).toEqual({ files: 6, dirs: 3, bytes: report.files.reduce((sum: number, f: { size: number }) => sum + f.size, 0) });
     expect(report.warnings).toMatchObject([{ code: "CONTEXT_WARNING", path: ".env" }]);
     expect(result.stderr).toBe("");
+  });
+
+  test("folders are in --json, empty ones and those whose files are all excluded too; never in the listing", async () => {
+    const root = tree({ "app.py": "", "data/a.csv": "", "logs/x.log": "", ".dockerignore": "data/*.csv\nlogs\n" });
+    fs.mkdirSync(path.join(root, "empty"));
+    expect(JSON.parse((await run([root, "--json"], "/")).stdout).dirs).toEqual(["data", "empty"]);
+    expect((await run([root], "/")).stdout).toBe(".dockerignore\napp.py\n");
   });
 
   test("--dockerignore FILE is relative to the working directory and wins", async () => {

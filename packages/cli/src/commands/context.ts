@@ -1,6 +1,6 @@
 import path from "node:path";
 import { DiagnosticError, formatDiagnostic, printable } from "@dockwright/core/diagnostics";
-import { contextWarnings, findSourceRoot, loadDockerignore, walkContext } from "@dockwright/context";
+import { contextWarnings, findSourceRoot, listContext, loadDockerignore, walkContext } from "@dockwright/context";
 import { invalidInput, parseFlags } from "../args.js";
 import { exitCodes, type Command } from "../io.js";
 import { progressLine } from "../progress.js";
@@ -12,14 +12,18 @@ Docker's exact .dockerignore semantics: regular files and symbolic links, one
 relative path per line, sorted. A path holding a control character, " or \\ is
 printed as a JSON string. DIR defaults to the source root: the nearest folder
 at or above the working directory holding .zen, else the working directory.
+The listing reads folders only; --json reads every entry for its size.
 
 Options:
   --dockerignore FILE    ignore file to use instead of DIR/.dockerignore
   --json                 print {root, dockerignore, files: [{path, type, size}],
-                         totals: {files, bytes}, warnings, skipped} instead
+                         dirs, totals: {files, dirs, bytes}, warnings, skipped}
+                         instead: dirs are the folders COPY . . creates, empty
+                         ones and those whose files are all excluded included
   -h, --help             this help
 
-Warnings (large contexts, files that look like secrets) go to standard error.
+Warnings go to standard error: files that look like secrets, and with --json
+a large context.
 `;
 
 export const contextCommand: Command = async (args, io) => {
@@ -32,16 +36,22 @@ export const contextCommand: Command = async (args, io) => {
     const dir = positionals[0];
     const root = dir !== undefined ? path.resolve(io.cwd, dir) : await findSourceRoot({ start: io.cwd, root: "." });
     const dockerignore = await loadDockerignore(root, values.dockerignore === undefined ? undefined : path.resolve(io.cwd, values.dockerignore));
-    const walk = await walkContext(root, { patterns: dockerignore.patterns, onProgress: progress.update });
-    progress.done();
-    const warnings = contextWarnings(walk, { dockerignore: dockerignore.file });
+    const options = { patterns: dockerignore.patterns, onProgress: progress.update };
     if (values.json) {
-      const files = walk.entries.map(({ path, type, size, target }) => (type === "symlink" ? { path, type, size, target } : { path, type, size }));
-      const report = { root, dockerignore: dockerignore.file ?? null, files, totals: { files: files.length, bytes: walk.totalSize }, warnings, skipped: walk.special };
+      const walk = await walkContext(root, options);
+      progress.done();
+      const files = walk.entries.filter((e) => e.type !== "dir")
+        .map(({ path, type, size, target }) => (type === "symlink" ? { path, type, size, target } : { path, type, size }));
+      const dirs = walk.entries.flatMap((e) => (e.type === "dir" ? [e.path] : []));
+      const warnings = contextWarnings(walk, { dockerignore: dockerignore.file });
+      const report = { root, dockerignore: dockerignore.file ?? null, files, dirs, totals: { files: files.length, dirs: dirs.length, bytes: walk.totalSize }, warnings, skipped: walk.special };
       io.stdout(`${JSON.stringify(report, null, 2)}\n`);
     } else {
-      io.stdout(walk.entries.map((e) => `${printablePath(e.path)}\n`).join(""));
-      for (const warning of warnings) io.stderr(`${formatDiagnostic(warning)}\n`);
+      // Files and links only, as DESIGN's contract says; Docker has no listing of its own to follow.
+      const list = await listContext(root, options);
+      progress.done();
+      io.stdout(list.entries.flatMap((e) => (e.type === "dir" ? [] : [`${printablePath(e.path)}\n`])).join(""));
+      for (const warning of contextWarnings(list, { dockerignore: dockerignore.file })) io.stderr(`${formatDiagnostic(warning)}\n`);
     }
     return exitCodes.ok;
   } catch (e) {

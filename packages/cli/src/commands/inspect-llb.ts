@@ -1,6 +1,6 @@
 import { readFile } from "node:fs/promises";
 import path from "node:path";
-import { decodeDefinition, formatJson, LlbDecodeError } from "@dockwright/emit-llb";
+import { LlbDecodeError, printDefinition } from "@dockwright/emit-llb";
 import { invalidInput, parseFlags } from "../args.js";
 import { exitCodes, type Command } from "../io.js";
 
@@ -32,7 +32,7 @@ export const inspectLlbCommand: Command = async (args, io) => {
     return invalidInput(io, `cannot read ${JSON.stringify(file)}: ${reason}.`);
   }
   try {
-    io.stdout(formatJson(decodeDefinition(bytes)));
+    io.stdout(printDefinition(bytes));
     return exitCodes.ok;
   } catch (e) {
     if (!(e instanceof LlbDecodeError)) throw e;

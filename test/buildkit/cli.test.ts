@@ -85,7 +85,7 @@ describe.skipIf(lacks("buildkitd", "buildah", "registry", "runc"))("dockwright b
     const config = path.join(example, "training.yaml");
     await writeFile(config, (await readFile(config, "utf8")).replace("parent_image: python:3.11-slim", `parent_image: ${parent}`));
     const oci = path.join(scratch, "example-oci");
-    const built = await dockwrightBuild([config, "--builder", "buildkit", "--addr", daemon.address, "--out", path.join(scratch, "example-out"), "--oci", oci], env, example);
+    const built = await dockwrightBuild([config, "--builder", "buildkit", "--addr", daemon.address, "--out", path.join(scratch, "example-out"), "--oci", oci, "--insecure-registry", registry.host], env, example);
     expect(built.code, built.stderr).toBe(0);
     const tags = built.stdout.trim().split("\n").map((line) => line.replace(/: built with buildkit$/, ""));
     expect(tags).toHaveLength(2);

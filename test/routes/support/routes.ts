@@ -114,7 +114,12 @@ export async function fixtureCase(dir: string, name: string, work: string, paren
     ...(options.platform ? ["--platform", options.platform] : []),
     ...(options.zenmlVersion ? ["--zenml-version", options.zenmlVersion] : []),
   ];
-  return compileCase(name, work, config, root, flags, options);
+  const c = await compileCase(name, work, config, root, flags, options);
+  const plan = JSON.parse(await readFile(path.join(c.out, "plan.json"), "utf8")) as { registry?: string };
+  if (plan.registry === undefined && !c.images.some((image) => image.parent.kind === "plan")) return c;
+  // A stack's registry out of reach, or a parent BuildKit must pull: images named under the test registry (the base image's).
+  const registry = parent.slice(0, parent.indexOf("/"));
+  return compileCase(name, work, config, root, [...flags, "--registry", registry], { ...options, registry });
 }
 
 async function compileCase(name: string, work: string, config: string, root: string, flags: string[], options: object): Promise<Case> {
@@ -167,12 +172,14 @@ export type Outcome = { views: Map<string, View> } | { code: number; stderr: str
 /** Builds the case along `route` and reads back every image. */
 export async function buildRoute(route: RouteName, c: Case, daemons: Daemons): Promise<Outcome> {
   const out = path.join(c.work, `out-${route}`);
-  const cli = (builder: string[], env: Env) => dockwrightBuild([c.config, ...builder, ...c.flags, "--out", out], env, c.work);
+  // Parents are resolved in the test registry, which speaks plain HTTP.
+  const cli = (builder: string[], env: Env) => dockwrightBuild([c.config, ...builder, ...c.flags, "--insecure-registry", daemons.registry.host, "--out", out], env, c.work);
   const views = new Map<string, View>();
   const { buildah, docker } = daemons;
   switch (route) {
     case "script": {
-      const built = await cli(["--builder", "buildah"], { ...c.env, ...buildah.env });
+      // --no-cache here and for Docker: a route builds its own image, never reuses one another route pushed or left in the store.
+      const built = await cli(["--builder", "buildah", "--no-cache"], { ...c.env, ...buildah.env });
       if (built.code !== 0) return built;
       for (const image of c.images) views.set(image.key, await buildah.withRootfs(image.tag, async (root) => viewOf(await buildah.config(image.tag), root)));
       return { views };
@@ -196,7 +203,7 @@ export async function buildRoute(route: RouteName, c: Case, daemons: Daemons): P
     case "docker-buildkit":
     case "docker-legacy": {
       const mode = route === "docker-buildkit" ? "buildkit" : "plain";
-      const built = await cli(["--builder", "docker", "--docker", docker.bin, "--network", "host", "--mode", mode],
+      const built = await cli(["--builder", "docker", "--docker", docker.bin, "--network", "host", "--mode", mode, "--no-cache"],
         { ...c.env, ...docker.env, DOCKER_BUILDKIT: mode === "buildkit" ? "1" : "0" });
       if (built.code !== 0) return built;
       for (const image of c.images) {
@@ -214,6 +221,8 @@ export async function buildRoute(route: RouteName, c: Case, daemons: Daemons): P
       const built = await cli(["--builder", "buildkit", "--addr", daemons.buildkitd.address, "--oci", oci], { ...c.env, PATH: "/usr/bin:/bin", BUILDKIT_HOST: undefined });
       if (built.code !== 0) return built;
       for (const image of c.images) {
+        // A parent of another image goes to the registry, not into a tarball; the child's tree holds it.
+        if (c.images.some((other) => other.parent.kind === "plan" && other.parent.key === image.key)) continue;
         const read = await unpackOci(path.join(oci, `${image.key}.tar`), path.join(c.work, route, image.key));
         views.set(image.key, await viewOf(read.config, read.root));
       }

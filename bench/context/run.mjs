@@ -3,8 +3,8 @@
 // (the floor of any walk), Docker's own algorithm in Go, fast-glob + ignore, and sha256sum over the
 // same file list. Whole processes are timed in turns (A B C A B C ...), medians of several rounds.
 // Run: npx turbo run build && node bench/context/run.mjs
-// Docker's algorithm: build ../shared/tools/dockerctx-go as its README says, outside the repository,
-// and name the binary in DOCKWRIGHT_BENCH_DOCKERCTX; without it those rows are skipped.
+// Docker's algorithm: a Go program (filepath.WalkDir plus moby/patternmatcher) that is not part of
+// this repository; name its binary in DOCKWRIGHT_BENCH_DOCKERCTX, or those rows are skipped.
 import { spawnSync } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";

@@ -126,7 +126,8 @@ describe("installed into a fresh project", () => {
 
   test("the dockwright bin compiles the bundled example", () => {
     const bin = path.join(consumer, "node_modules/.bin/dockwright");
-    expect(run(bin, ["--help"], { cwd: consumer }).stdout).toContain("Usage: dockwright <command>");
+    const help = run(bin, ["--help"], { cwd: consumer });
+    expect(help.stdout, help.output).toContain("Usage: dockwright <command>");
     const compiled = run(bin, ["compile", "examples/training-pipeline/training.yaml", "--out", "cli-out"], { cwd: consumer });
     expect(compiled.status, compiled.output).toBe(0);
     expect(readFileSync(path.join(consumer, "cli-out/orchestrator/Dockerfile"), "utf8")).toMatch(/^FROM python:3\.11-slim\n/);

@@ -32,7 +32,8 @@ export function reporter(io: Io, command: string, json: boolean): Reporter {
   return {
     json,
     diagnostics(list) {
-      for (const d of list) json ? emit({ event: "diagnostic", ...d }) : io.stderr(`${formatDiagnostic(d)}\n`);
+      if (json) for (const d of list) emit({ event: "diagnostic", ...d });
+      else for (const d of sayOnce(list)) io.stderr(`${formatDiagnostic(d)}\n`);
     },
     result(line, event) {
       if (json && event) emit(event);
@@ -49,3 +50,16 @@ export function reporter(io: Io, command: string, json: boolean): Reporter {
   };
 }
 
+/**
+ * For people, a diagnostic that several settings share (the same parent in every image) is one
+ * line naming them all, in the order they came; tools get one event per setting.
+ */
+function sayOnce(list: readonly Diagnostic[]): Diagnostic[] {
+  const lines = new Map<string, { first: Diagnostic; paths: Set<string> }>();
+  for (const d of list) {
+    const key = JSON.stringify([d.severity, d.code, d.message]);
+    const line = lines.get(key) ?? lines.set(key, { first: d, paths: new Set() }).get(key)!;
+    if (d.path) line.paths.add(d.path);
+  }
+  return [...lines.values()].map(({ first, paths }) => ({ ...first, path: [...paths].join(", ") }));
+}

@@ -14,7 +14,7 @@ import type { Io } from "../packages/cli/src/io.ts";
 const scratch = await mkdtemp(path.join(tmpdir(), "dockwright-buildctl-"));
 afterAll(() => rm(scratch, { recursive: true, force: true }));
 
-async function setup() {
+async function setup(extra: string[] = []) {
   const root = path.join(scratch, "root");
   await mkdir(root, { recursive: true });
   await writeFile(path.join(root, "app.py"), "print('hi')\n");
@@ -27,9 +27,11 @@ async function setup() {
     "    allow_including_files_in_images: true",
     "    allow_download_from_code_repository: false",
     "    allow_download_from_artifact_store: false",
+    ...extra,
   ].join("\n"));
   // Records one argument per line (none holds a newline here) and standard input.
   const buildctl = path.join(scratch, "buildctl");
+  await rm(path.join(scratch, "calls"), { recursive: true, force: true });
   await writeFile(buildctl, `#!/bin/sh\n[ "$1" = --version ] && exit 0\nlog=${scratch}/calls\nmkdir -p "$log"\nn=$(ls "$log" | wc -l)\nprintf '%s\\n' "$@" > "$log/$n.args"\ncat > "$log/$n.stdin"\n`);
   await chmod(buildctl, 0o755);
   return { root, buildctl };
@@ -69,3 +71,25 @@ it("pipes llb.pb to buildctl with each local source and the image config; builds
   // The build index still says it was built before.
   expect((await readFile(path.join(out, "plan.json"), "utf8"))).toContain('"reusable": true');
 });
+
+it("without --push, a stack registry out of reach is said once, and every image is built", async () => {
+  const { root, buildctl } = await setup([
+    "steps:",
+    "  loader: {}",
+    "  trainer: { settings: { docker: { requirements: [numpy==1.26.4, pandas==2.2.2] } } }",
+    "stack:",
+    "  components: [{ type: container_registry, flavor: default, uri: '127.0.0.1:9/team' }]",
+  ]);
+  const args = ["training.yaml", "--builder", "buildctl", "--buildctl", buildctl, "--root", root, "--out", path.join(scratch, "out-registry"), "--no-resolve"];
+  const stdout: string[] = [];
+  const stderr: string[] = [];
+  expect(await buildCommand(args, io(stdout, stderr)), stderr.join("")).toBe(0);
+  expect(stdout.join("")).toMatch(/^127\.0\.0\.1:9\/team\/zenml:training-orchestrator: built with buildctl$/m);
+  expect(stdout.join("")).toMatch(/^127\.0\.0\.1:9\/team\/zenml:training-trainer-orchestrator: built with buildctl$/m);
+  const warnings = stderr.join("").split("\n").filter((line) => line.includes("warning:"));
+  expect(warnings).toHaveLength(1);
+  expect(warnings[0]).toMatch(/cannot reach registry 127\.0\.0\.1:9 .*Without --push the registry is only asked whether it holds an image/);
+
+  // With --push the registry is needed, and out of reach it stops the build.
+  expect(await buildCommand([...args, "--push"], io([], stderr))).toBe(2);
+}, 60_000);

@@ -9,8 +9,9 @@ import { mkdir, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { contentTag, parentReference, type BuildPlan, type Compiler, type ImagePlan } from "@dockwright/core";
+import { printable } from "@dockwright/core/diagnostics";
 import { loadDockerignore, stageContext, walkContext } from "@dockwright/context";
-import type { RegistryClient } from "@dockwright/registry";
+import { RegistryError, registryCodes, type RegistryClient } from "@dockwright/registry";
 import { indexFile, recordBuild } from "./build-index.js";
 import type { Builder, ToolContext } from "./builders/builder.js";
 import { writeImage, type Shipped, type WriteOptions } from "./output.js";
@@ -42,6 +43,8 @@ export type Run = {
   write: WriteOptions;
   /** The outcome of each image done so far, for the images built on it. */
   outcomes: Map<string, Outcome>;
+  /** Set when a lookup without a push found the registry out of reach: not asked again. */
+  registryOutOfReach?: boolean;
 };
 
 export async function shipImage(run: Run, image: ImagePlan, context: ToolContext): Promise<Outcome> {
@@ -70,8 +73,8 @@ async function pinPlanParent(run: Run, image: ImagePlan): Promise<ImagePlan> {
 /** The image, if the registry's content tag or the builder's store already holds it. */
 async function lookUp(run: Run, image: ImagePlan, push: boolean, context: ToolContext): Promise<Outcome | undefined> {
   const tag = contentTag(image);
-  if (run.plan.registry !== undefined) {
-    const digest = await heldDigest(run.registry, tag);
+  if (run.plan.registry !== undefined && !run.registryOutOfReach) {
+    const digest = await askRegistry(run, tag, push, context);
     if (digest !== undefined) {
       const references = [atDigest(tag, digest)];
       // Without --push nothing is written to the registry.
@@ -83,6 +86,25 @@ async function lookUp(run: Run, image: ImagePlan, push: boolean, context: ToolCo
   if (!store || !(await store.has(tag, context))) return undefined;
   await store.tag(tag, image.tag, context);
   return { action: "reused", from: "local", ...(push ? { shipped: await pushTags(run, image, await store.push(image.tag, context)) } : {}) };
+}
+
+/**
+ * The digest the registry holds for `tag`. A build that pushes nothing only asks the registry, so
+ * one that is out of reach (down, or not this machine's to reach) is said once and then left out:
+ * the images are looked up in the builder's store and built.
+ */
+async function askRegistry(run: Run, tag: string, push: boolean, context: ToolContext): Promise<string | undefined> {
+  try {
+    return await heldDigest(run.registry, tag);
+  } catch (e) {
+    const outOfReach = e instanceof RegistryError && (e.code === registryCodes.UNREACHABLE || e.code === registryCodes.UNAVAILABLE);
+    if (push || !outOfReach) throw e;
+    if (!run.registryOutOfReach) {
+      run.registryOutOfReach = true;
+      context.log(`dockwright: warning: ${printable(e.message)}. Without --push the registry is only asked whether it holds an image, so the build goes on without it: ${run.builder.store ? `images are reused from ${run.builder.name}'s store or built` : "every image is built"}.\n`);
+    }
+    return undefined;
+  }
 }
 
 async function build(run: Run, image: ImagePlan, push: boolean, context: ToolContext): Promise<Outcome> {

@@ -413,6 +413,14 @@ describe("15: nothing printed can forge a line or drive the terminal", () => {
     expect(stdout).toContain("r\\nerror FAKE_CODE at x: forged\\u001b[2J");
   });
 
+  test("an output folder named with a newline: each result is one line", async () => {
+    const p = project({ settings: { docker: base } });
+    const run = await compile({ ...p, out: path.join(path.dirname(p.out), "o\nplan: forged") });
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout.split("\n").filter((line) => line.startsWith("plan:"))).toEqual([expect.stringMatching(/^plan: .*o\\nplan: forged\/plan\.json$/)]);
+    expect(run.stdout.trimEnd().split("\n")).toHaveLength(2);
+  });
+
   test("dockwright context lists such names on one line each", async () => {
     const p = project({}, { "a\nb.txt": "", "c\u2028d.txt": "", "e\u001b[2Jf.txt": "" });
     const run = await dw("context", p.root);

@@ -9,6 +9,7 @@ import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { BuildkitError, connect, progressPrinter, type BuildRequest, type Export, type TlsOptions } from "@dockwright/buildkit";
 import { frontendAttributes } from "@dockwright/emit-llb";
+import { printableLines } from "../args.js";
 import { exitCodes } from "../io.js";
 import type { Builder, BuilderOptions, BuildJob } from "./builder.js";
 import { ToolFailed } from "./spawn.js";
@@ -41,7 +42,7 @@ export function buildkitBuilder(options: BuilderOptions): Builder {
         return { digest };
       } catch (e) {
         if (!(e instanceof BuildkitError)) throw e;
-        job.log(`dockwright: ${e.message}\n`);
+        job.log(`dockwright: ${printableLines(e.message)}\n`);
         throw new ToolFailed(`buildkit failed to build ${job.image.tag}; its output is above.`, exitCodes.buildFailed);
       } finally {
         client?.close();

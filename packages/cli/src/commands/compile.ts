@@ -171,13 +171,14 @@ async function compileOnce(options: CompileOptions, write: { backends: readonly 
       : image.mode === "retag-parent" ? "the parent, tagged as this image (nothing to install)"
       : `${folder}${path.sep}${image.reusable ? " (built before: reusable)" : ""}`;
     const { files: _, ...described } = image;
-    out.result(`${image.tag}: ${what} [sources: ${describeSources(image.sources, project.plan, (file) => path.relative(io.cwd, path.join(options.out, file)))}]\n`,
+    // One line each, whatever the paths hold (a folder name may have a line break).
+    out.result(`${printable(`${image.tag}: ${what} [sources: ${describeSources(image.sources, project.plan, (file) => path.relative(io.cwd, path.join(options.out, file)))}]`)}\n`,
       { event: "image", action: "written", ...described });
   }
   if (project.images.length === 0) {
     out.result("no images: the stack's orchestrator runs the steps itself, and ZenML builds images only for orchestrators that run them in containers.\n");
   }
-  out.result(`plan: ${path.relative(io.cwd, project.planFile!)}\n`);
+  out.result(`${printable(`plan: ${path.relative(io.cwd, project.planFile!)}`)}\n`);
   return { code: out.done(exitCodes.ok, { out: options.out, plan: project.planFile, images: project.images.length }), images: project.images, inputs };
 }
 

@@ -9,6 +9,7 @@ export default defineConfig({
   resolve: {
     alias: {
       "@dockwright/core/diagnostics": fileURLToPath(new URL("packages/core/src/diagnostics.ts", import.meta.url)),
+      "@dockwright/core/strings": fileURLToPath(new URL("packages/core/src/strings.ts", import.meta.url)),
       "@dockwright/core": src("packages/core"),
       "@dockwright/context": src("packages/context"),
       "@dockwright/emit-dockerfile": src("packages/emit-dockerfile"),

@@ -7,10 +7,10 @@ import path from "node:path";
 const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), "..");
 const rules = [
   { dir: "packages/core", forbid: /^(node:)?(fs|fs\/promises|child_process|os|process|net|http)$|^@dockwright\/|^dockwright$/, why: "core stays pure: no file system, processes or other packages of ours" },
-  { dir: "packages/emit-", forbid: /^@dockwright\/(?!core$)|^dockwright$|^(node:)?(fs|fs\/promises|child_process)$/, why: "emitters import only core and print; they touch no files" },
-  { dir: "packages/registry", forbid: /^@dockwright\/(?!core$)|^dockwright$/, why: "the registry client imports only core: the CLI and builders use it, never the reverse" },
+  { dir: "packages/emit-", forbid: /^@dockwright\/(?!core(\/diagnostics|\/strings)?$)|^dockwright$|^(node:)?(fs|fs\/promises|child_process)$/, why: "emitters import only core and print; they touch no files" },
+  { dir: "packages/registry", forbid: /^@dockwright\/(?!core(\/diagnostics|\/strings)?$)|^dockwright$/, why: "the registry client imports only core: the CLI and builders use it, never the reverse" },
   { dir: "plugins/", forbid: /^dockwright(\/|$)/, why: "plugins never import the CLI" },
-  { dir: "", forbid: /^@dockwright\/(?!core\/diagnostics$)[^/]+\/./, why: "no deep imports: use the package's exports" },
+  { dir: "", forbid: /^@dockwright\/(?!core\/(diagnostics|strings)$)[^/]+\/./, why: "no deep imports: use the package's exports (core's light entries excepted)" },
 ];
 
 function* sources(dir) {

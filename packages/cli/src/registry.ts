@@ -4,6 +4,7 @@
  * `resolveParent` hook: each registry parent's digest and configuration for the image's platform.
  */
 import { codes, DiagnosticError, error, parseImageRef, type ParentConfig, type ParentQuery, type ResolvedParent } from "@dockwright/core";
+import { compareCodePoints } from "@dockwright/core/strings";
 import { createRegistryClient, credentialsFor, RegistryError, registryCodes, type ContainerConfig, type RegistryClient } from "@dockwright/registry";
 import type { RegistryAccess } from "./builders/builder.js";
 
@@ -84,7 +85,7 @@ export function parentConfig(config: ContainerConfig): ParentConfig {
     workingDir: config.WorkingDir ?? "",
     ...(config.Entrypoint ? { entrypoint: config.Entrypoint } : {}),
     ...(config.Cmd ? { cmd: config.Cmd } : {}),
-    labels: Object.entries(config.Labels ?? {}).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)),
+    labels: Object.entries(config.Labels ?? {}).sort(([a], [b]) => compareCodePoints(a, b)),
   };
 }
 

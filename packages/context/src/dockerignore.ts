@@ -2,7 +2,7 @@
 import { realpath } from "node:fs/promises";
 import path from "node:path";
 import { codes, DiagnosticError, error } from "@dockwright/core/diagnostics";
-import { cleanPath } from "./paths.js";
+import { cleanPath } from "@dockwright/core/strings";
 import { parsePattern, PatternError, trimSpace } from "./pattern.js";
 import { describeError, readRegularFile } from "./read.js";
 

@@ -1,7 +1,8 @@
 /** The files of a build context as archives and staging see them: sources plus generated files. */
 import { codes, DiagnosticError, error } from "@dockwright/core/diagnostics";
 import type { ContextEntry, GeneratedFile } from "@dockwright/core";
-import { cleanPath, sortByPath } from "./paths.js";
+import { cleanPath } from "@dockwright/core/strings";
+import { sortByPath } from "./paths.js";
 
 export type ContextFile =
   | { path: string; source: ContextEntry }

@@ -5,7 +5,7 @@
  * writes it, then translated to JavaScript, so Docker's behaviour (quirks included) carries over:
  * keeping the port line by line lets a reader check it against the Go source.
  */
-import { cleanPath } from "./paths.js";
+import { cleanPath } from "@dockwright/core/strings";
 
 export type Pattern = {
   /** The cleaned pattern, without its `!`. */

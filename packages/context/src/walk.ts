@@ -25,7 +25,8 @@ import path from "node:path";
 import { codes, DiagnosticError, error } from "@dockwright/core/diagnostics";
 import type { ContextEntry } from "@dockwright/core";
 import { createMatcher, type Matcher, type MatchState } from "./matcher.js";
-import { compareUtf8, showBytes, sortByPath } from "./paths.js";
+import { compareCodePoints } from "@dockwright/core/strings";
+import { showBytes, sortByPath } from "./paths.js";
 
 /** A listed entry: its path, and its type as `readdir` reports it. */
 export type ListedEntry = { path: string; type: ContextEntry["type"] };
@@ -86,7 +87,7 @@ export async function listContext(root: string, options: WalkOptions = {}): Prom
     if (paused) await paused;
   }
   sortByPath(list.entries);
-  list.special.sort(compareUtf8);
+  list.special.sort(compareCodePoints);
   return { root: list.root, entries: list.entries, special: list.special };
 }
 
@@ -101,7 +102,7 @@ export async function walkContext(root: string, options: WalkOptions = {}): Prom
     const paused = pause(files, walk.totalSize);
     if (paused) await paused;
   }
-  if (walk.special.length > list.special.length) walk.special.sort(compareUtf8);
+  if (walk.special.length > list.special.length) walk.special.sort(compareCodePoints);
   return walk;
 }
 

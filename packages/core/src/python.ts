@@ -76,13 +76,3 @@ function stringRepr(text: string): string {
   return out + quote;
 }
 
-/** Python's `sorted()` order of strings: by code point, not by UTF-16 unit. */
-export function compareCodePoints(a: string, b: string): number {
-  const x = Array.from(a);
-  const y = Array.from(b);
-  for (let i = 0; i < Math.min(x.length, y.length); i++) {
-    const d = x[i]!.codePointAt(0)! - y[i]!.codePointAt(0)!;
-    if (d !== 0) return d;
-  }
-  return x.length - y.length;
-}

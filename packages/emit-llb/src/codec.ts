@@ -6,6 +6,7 @@
  * sorted by key with both key and value written, negative numbers as 10-byte varints.
  */
 import { sha256 } from "@dockwright/core";
+import { compareCodePoints } from "@dockwright/core/strings";
 import { Reader, WireError, Writer } from "./proto.js";
 import { isMessage, messages, wireTypeOf, type Field, type Int } from "./schema.js";
 
@@ -27,30 +28,11 @@ export function digestOf(bytes: Uint8Array): string {
   return sha256(bytes);
 }
 
-/**
- * Go orders strings by their UTF-8 bytes; JavaScript's `<` compares UTF-16 units, which gives the
- * same order except that characters above U+FFFF (surrogate pairs) would sort before
- * U+E000..U+FFFF: `rank` moves the surrogates above them. No string is encoded to compare it.
- */
-export function compareUtf8(a: string, b: string): number {
-  const n = Math.min(a.length, b.length);
-  for (let i = 0; i < n; i++) {
-    const x = a.charCodeAt(i);
-    const y = b.charCodeAt(i);
-    if (x !== y) return rank(x) - rank(y);
-  }
-  return a.length - b.length;
-}
-
-function rank(unit: number): number {
-  if (unit < 0xd800) return unit;
-  return unit < 0xe000 ? unit + 0x2000 : unit - 0x800;
-}
 
 /** The keys of a map field in the order Go writes them. */
 function sortedKeys(entries: Record<string, unknown>): string[] {
   const keys = Object.keys(entries);
-  return keys.length < 2 ? keys : keys.sort(compareUtf8);
+  return keys.length < 2 ? keys : keys.sort(compareCodePoints);
 }
 
 // ---------------------------------------------------------------------------------------------

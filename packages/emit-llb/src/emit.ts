@@ -2,6 +2,7 @@
  * The LLB backend: an image plan in, `llb.pb`, `llb.json` and `image-config.json` out.
  */
 import { codes, error, warning, type Artifacts, type Diagnostic, type EmitOptions, type ImagePlan } from "@dockwright/core";
+import { compareCodePoints } from "@dockwright/core/strings";
 import { match } from "ts-pattern";
 import { formatJson, printGoJson, type JsonObject } from "./codec.js";
 import type { Op, OpMetadata } from "./schema.js";
@@ -109,7 +110,7 @@ function imageConfig(image: ImagePlan, parent: LlbParent, state: State): JsonObj
   const inherited = parent.resolved?.config;
   const entrypoint = image.config.entrypoint ?? inherited?.entrypoint;
   const cmd = image.config.cmd ?? (image.config.entrypoint ? undefined : inherited?.cmd);
-  const labels = [...new Map([...(inherited?.labels ?? []), ...image.config.labels])].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  const labels = [...new Map([...(inherited?.labels ?? []), ...image.config.labels])].sort(([a], [b]) => compareCodePoints(a, b));
   return {
     architecture,
     os,

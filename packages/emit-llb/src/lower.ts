@@ -3,8 +3,8 @@
  * Dockerfile frontend does for the matching instruction (see the facts' lowering table).
  */
 import { codes, commandsFor, evaluateEnv, parentReference, sha256, warning, type Diagnostic, type EnvValue, type ImagePlan, type Layer, type LayerKind, type ParentImage } from "@dockwright/core";
+import { compareCodePoints } from "@dockwright/core/strings";
 import { match, P } from "ts-pattern";
-import { compareUtf8 } from "./codec.js";
 import { Graph } from "./graph.js";
 import { goJsonStrings, literalPattern, normalizeImageRef, normalizePath } from "./normalize.js";
 import { cacheSharing, mountType, type ChownOpt, type FileAction, type Input, type Mount, type Op, type OpMetadata, type Platform, type ProxyEnv, type UserOpt } from "./schema.js";
@@ -250,7 +250,7 @@ function run(ctx: Context, state: State, layer: Extract<Layer, { kind: "apt" | "
     secretOpt: { ID: s.id, uid: 0, gid: 0, mode: 0o400 },
   }));
   // Mounts sorted by destination, as the Go client sorts them ("/" first), then secrets in order.
-  const mounts = [{ input: state.root ? 0 : -1, dest: "/", output: 0 }, ...caches.sort((a, b) => compareUtf8(a.dest!, b.dest!)), ...secrets];
+  const mounts = [{ input: state.root ? 0 : -1, dest: "/", output: 0 }, ...caches.sort((a, b) => compareCodePoints(a.dest!, b.dest!)), ...secrets];
   const op: Op = {
     inputs: state.root ? [state.root] : [],
     exec: {

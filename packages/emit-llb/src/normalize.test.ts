@@ -1,5 +1,5 @@
 import { describe, expect, test } from "vitest";
-import { cleanPath, goJsonStrings, literalPattern, normalizeImageRef, normalizePath } from "./normalize.js";
+import { goJsonStrings, literalPattern, normalizeImageRef, normalizePath } from "./normalize.js";
 
 describe("normalizeImageRef (Docker's ParseNormalizedNamed + TagNameOnly)", () => {
   test.each([
@@ -23,17 +23,6 @@ describe("normalizeImageRef (Docker's ParseNormalizedNamed + TagNameOnly)", () =
 });
 
 describe("paths as BuildKit's client stores them", () => {
-  test.each([
-    ["", "."],
-    ["/", "/"],
-    ["a/./b/", "a/b"],
-    ["/a/../../b", "/b"],
-    ["a/../..", ".."],
-    ["//app//x/", "/app/x"],
-  ])("cleanPath(%j) = %j", (p, clean) => {
-    expect(cleanPath(p)).toBe(clean);
-  });
-
   test("relative paths are taken from the working directory; a trailing slash is kept on request", () => {
     expect(normalizePath("/app", "x/y")).toBe("/app/x/y");
     expect(normalizePath("/app", "/etc/")).toBe("/etc");

@@ -2,6 +2,7 @@
  * Normalizations that Docker and BuildKit's Go client apply before values reach LLB. Reproducing
  * them exactly is what makes our op bytes, and so their digests, equal to the Go client's.
  */
+import { cleanPath } from "@dockwright/core/strings";
 
 /**
  * An image reference as Docker's `ParseNormalizedNamed` + `TagNameOnly` write it:
@@ -27,20 +28,6 @@ export function normalizeImageRef(ref: string): string {
   return `${host}/${path}${tag || digest ? tag : ":latest"}${digest}`;
 }
 
-/** Go's `path.Clean`. */
-export function cleanPath(p: string): string {
-  if (p === "") return ".";
-  const rooted = p.startsWith("/");
-  const parts: string[] = [];
-  for (const segment of p.split("/")) {
-    if (segment === "" || segment === ".") continue;
-    if (segment !== "..") parts.push(segment);
-    else if (parts.length > 0 && parts.at(-1) !== "..") parts.pop();
-    else if (!rooted) parts.push("..");
-  }
-  const out = (rooted ? "/" : "") + parts.join("/");
-  return out === "" ? "." : out;
-}
 
 /**
  * A path as BuildKit's LLB client stores it in a file action: absolute (relative paths are taken

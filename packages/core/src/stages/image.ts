@@ -8,6 +8,7 @@ import { canonicalJson, sha256 } from "../checksum.js";
 import { codes, error, show, warning } from "../diagnostics.js";
 import type { BuildOptions, ContextSnapshot, GeneratedFile, ImagePlan, Layer, ParentImage, Platform, SourceDecision } from "../ir.js";
 import { formatPath } from "../settings.js";
+import { compareCodePoints } from "../strings.js";
 import { checkImageRef } from "../validate.js";
 import { decideSources } from "./code.js";
 import { environmentStage, workdir } from "./environment.js";
@@ -143,7 +144,7 @@ function mainBuildOptions(input: ImageInput): { buildOptions: BuildOptions; labe
     else platform = { os: match[1]!, architecture: match[2]!, ...(match[3] ? { variant: match[3] } : {}) };
   }
   const { labels, platform: _, target: __, ...rest } = options;
-  return { buildOptions: { ...rest, buildArgs, labels: [] }, labels: [...labels].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)), platform };
+  return { buildOptions: { ...rest, buildArgs, labels: [] }, labels: [...labels].sort(([a], [b]) => compareCodePoints(a, b)), platform };
 }
 
 function ignoredBySkipBuild(input: ImageInput): void {

@@ -6,7 +6,8 @@
 import { posix } from "node:path";
 import { codes, error, show, warning, type Diagnostic } from "../diagnostics.js";
 import type { Installer, Layer, RequirementsOrigin, SecretMount, BuildSecret } from "../ir.js";
-import { compareCodePoints, pythonStr } from "../python.js";
+import { pythonStr } from "../python.js";
+import { compareCodePoints } from "../strings.js";
 import { loadIncludes, resolveRequirements, type RequirementSource, type ResolvedFile } from "../requirements.js";
 import { fieldExists, formatPath } from "../settings.js";
 import { checkAptPackage, checkEnvName, checkInstallerArg, checkMountTarget, checkPathSetting, checkRequirementLine, checkSecretId, checkSingleLine } from "../validate.js";

@@ -196,16 +196,7 @@ function serveLocal(call: grpc.ServerDuplexStream<Packet, Packet>, services: Ses
     fail(call, grpc.status.NOT_FOUND, `no local directory ${JSON.stringify(name)} was given to this build`);
     return;
   }
-  const trace = services.tracePackets;
-  const channel: PacketChannel = {
-    send: (packet) => new Promise((resolve, reject) => {
-      trace?.(name, "sent", packet);
-      if (call.destroyed) return reject(new Error("the daemon closed the FileSync call"));
-      if (call.write(packet)) resolve();
-      else call.once("drain", resolve);
-    }),
-    receive: () => (trace ? traced(messages(call), (packet) => trace(name, "received", packet)) : messages(call)),
-  };
+  const channel = packetChannel(call, name, services.tracePackets);
   const filter = {
     includePatterns: metadataValues(call.metadata, "include-patterns"),
     excludePatterns: metadataValues(call.metadata, "exclude-patterns"),
@@ -218,6 +209,33 @@ function serveLocal(call: grpc.ServerDuplexStream<Packet, Packet>, services: Ses
     },
     (e: unknown) => fail(call, grpc.status.UNKNOWN, e instanceof Error ? e.message : String(e)),
   );
+}
+
+/**
+ * One DiffCopy call as packets. Neither end waits forever on a call the daemon dropped: a
+ * cancelled build closes it with neither a drain nor an end, and a sender or reader left waiting
+ * would hold its open file until the garbage collector closed it.
+ */
+export function packetChannel(call: grpc.ServerDuplexStream<Packet, Packet>, name: string, trace?: PacketTrace): PacketChannel {
+  return {
+    send: (packet) => new Promise((resolve, reject) => {
+      trace?.(name, "sent", packet);
+      if (call.destroyed || call.cancelled) return reject(closedCall());
+      if (call.write(packet)) return resolve();
+      const settle = (error?: Error) => {
+        call.off("drain", onDrain).off("close", onClose).off("cancelled", onClose);
+        error ? reject(error) : resolve();
+      };
+      const onDrain = () => settle();
+      const onClose = () => settle(closedCall());
+      call.on("drain", onDrain).on("close", onClose).on("cancelled", onClose);
+    }),
+    receive: () => (trace ? traced(messages(call), (packet) => trace(name, "received", packet)) : messages(call)),
+  };
+}
+
+function closedCall(): Error {
+  return new Error("the daemon closed the FileSync call");
 }
 
 /**
@@ -240,9 +258,11 @@ async function* messages<T>(call: grpc.ServerDuplexStream<T, unknown>): AsyncGen
   };
   const onEnd = () => ((ended = true), notify());
   const onError = (e: Error) => ((failure = e), notify());
+  const onCancelled = () => ((failure ??= closedCall()), notify());
   call.on("data", onData);
   call.on("end", onEnd);
   call.on("error", onError);
+  call.on("cancelled", onCancelled);
   try {
     for (;;) {
       const message = queue.shift();
@@ -257,6 +277,7 @@ async function* messages<T>(call: grpc.ServerDuplexStream<T, unknown>): AsyncGen
     call.off("data", onData);
     call.off("end", onEnd);
     call.off("error", onError);
+    call.off("cancelled", onCancelled);
   }
 }
 

@@ -93,7 +93,7 @@ describe.skipIf(lacks("buildah", "busybox", "dockerd", "buildkitd", "registry", 
   }, 120_000);
 
   it.each(cases)("%s: every route gives the script's image", async (name) => {
-    const c: Case = await fixtureCase(goldenFixtures, name, path.join(scratch, name), daemons.parent);
+    const c: Case = await fixtureCase(goldenFixtures, name, path.join(scratch, name), daemons);
     const outcomes = new Map<RouteName, Outcome>();
     const timed = async (route: RouteName) => {
       const start = performance.now();
@@ -126,7 +126,7 @@ describe.skipIf(lacks("buildah", "busybox", "dockerd", "buildkitd", "registry", 
 
   it("routes/empty-directories: every route keeps empty directories and those whose files are all excluded, as Docker's COPY does", async () => {
     // Git keeps no empty directory: made here.
-    const c = await fixtureCase(path.join(import.meta.dirname, "fixtures"), "empty-directories", path.join(scratch, "routes-empty-directories"), daemons.parent,
+    const c = await fixtureCase(path.join(import.meta.dirname, "fixtures"), "empty-directories", path.join(scratch, "routes-empty-directories"), daemons,
       (root) => mkdir(path.join(root, "data", "raw"), { recursive: true }).then(() => undefined));
     const report: string[] = [];
     let script: Map<string, View> | undefined;

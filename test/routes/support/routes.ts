@@ -97,7 +97,8 @@ const buildEnv = { ...secretEnv, PRIVATE_INDEX_URL: secretEnv.DOCKWRIGHT_TEST_IN
  * left out) copied under `work`, every parent image the registry's base image. `prepare` changes
  * the copied root first.
  */
-export async function fixtureCase(dir: string, name: string, work: string, parent: string, prepare?: (root: string) => Promise<void>): Promise<Case> {
+export async function fixtureCase(dir: string, name: string, work: string, daemons: Pick<Daemons, "parent" | "registry">, prepare?: (root: string) => Promise<void>): Promise<Case> {
+  const { parent } = daemons;
   const copy = path.join(work, "fixture");
   await cp(path.join(dir, name), copy, { recursive: true, verbatimSymlinks: true, filter: (from) => path.basename(from) !== "expected" });
   const root = path.join(copy, "root");
@@ -117,8 +118,8 @@ export async function fixtureCase(dir: string, name: string, work: string, paren
   const c = await compileCase(name, work, config, root, flags, options);
   const plan = JSON.parse(await readFile(path.join(c.out, "plan.json"), "utf8")) as { registry?: string };
   if (plan.registry === undefined && !c.images.some((image) => image.parent.kind === "plan")) return c;
-  // A stack's registry out of reach, or a parent BuildKit must pull: images named under the test registry (the base image's).
-  const registry = parent.slice(0, parent.indexOf("/"));
+  // A stack's registry out of reach, or a parent BuildKit must pull: images named under the test registry.
+  const registry = daemons.registry.host;
   return compileCase(name, work, config, root, [...flags, "--registry", registry], { ...options, registry });
 }
 

@@ -30,4 +30,17 @@ describe("compareCodePoints: the order of the UTF-8 bytes", () => {
     expect(sorted.indexOf("\uE000")).toBeLessThan(sorted.indexOf("\u{10000}"));
     expect("\u{10000}" < "\uE000").toBe(true);
   });
+
+  test("sorts lone surrogates as the code points they are, as Python does", () => {
+    // Python's order: the code points, one by one.
+    const python = (a: string, b: string) => {
+      const x = Array.from(a, (c) => c.codePointAt(0)!);
+      const y = Array.from(b, (c) => c.codePointAt(0)!);
+      for (let i = 0; i < Math.min(x.length, y.length); i++) if (x[i] !== y[i]) return x[i]! - y[i]!;
+      return x.length - y.length;
+    };
+    const units = ["a", "\ud7ff", "\ud800", "\udbff", "\udc00", "\udfff", "\ue000", "\uffff"];
+    const strings = units.flatMap((x) => units.flatMap((y) => [x + y, `${x}${y}z`, x]));
+    for (const a of strings) for (const b of strings) expect(Math.sign(compareCodePoints(a, b)), `${JSON.stringify(a)} ${JSON.stringify(b)}`).toBe(Math.sign(python(a, b)));
+  });
 });

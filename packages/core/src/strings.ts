@@ -1,24 +1,27 @@
 /** String rules that the outputs' readers (Go's tools, Python) apply, one definition each. */
 
 /**
- * Code point order, which is the order of the UTF-8 bytes: Go's string sort and Python's
- * `sorted()`. JavaScript's `<` compares UTF-16 units, which gives the same order except that
- * characters above U+FFFF (surrogate pairs) would sort before U+E000..U+FFFF: `rank` moves the
- * surrogates above them. No string is encoded to compare it.
+ * Code point order: Python's `sorted()`, and for valid text the order of the UTF-8 bytes (Go's
+ * string sort). JavaScript's `<` compares UTF-16 units, which puts a character above U+FFFF (a
+ * surrogate pair) before U+E000..U+FFFF; here the first unequal units are compared as the code
+ * points they belong to, a lone surrogate being its own code point, as in Python.
  */
 export function compareCodePoints(a: string, b: string): number {
   const n = Math.min(a.length, b.length);
   for (let i = 0; i < n; i++) {
-    const x = a.charCodeAt(i);
-    const y = b.charCodeAt(i);
-    if (x !== y) return rank(x) - rank(y);
+    if (a.charCodeAt(i) === b.charCodeAt(i)) continue;
+    // The shared unit before may be the high half of a pair that differs in its low half.
+    if (i > 0 && isHighSurrogate(a.charCodeAt(i - 1))) {
+      const d = a.codePointAt(i - 1)! - b.codePointAt(i - 1)!;
+      if (d !== 0) return d;
+    }
+    return a.codePointAt(i)! - b.codePointAt(i)!;
   }
   return a.length - b.length;
 }
 
-function rank(unit: number): number {
-  if (unit < 0xd800) return unit;
-  return unit < 0xe000 ? unit + 0x2000 : unit - 0x800;
+function isHighSurrogate(unit: number): boolean {
+  return unit >= 0xd800 && unit < 0xdc00;
 }
 
 /**

@@ -2,15 +2,15 @@
 // requirements, packages and environment), compiled once through the CLI's pipeline (the real
 // host walks and hashes a small source root), then printed by every backend. The figure that
 // matters is the ratio of LLB printing to Dockerfile printing on the same plans (goal: <= 3x).
-// Run after building: `npx tsc -b && node bench/emit.bench.mjs`.
+// Run after building: `npx turbo run build && node bench/emit.bench.mjs`.
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { performance } from "node:perf_hooks";
 import { emitBuildah } from "../packages/emit-buildah/dist/index.js";
 import { emitDockerfile } from "../packages/emit-dockerfile/dist/index.js";
 import { emitLlb } from "../packages/emit-llb/dist/index.js";
 import { compileConfig } from "../packages/cli/dist/pipeline.js";
+import { timed } from "./timing.mjs";
 
 const steps = 50;
 const work = mkdtempSync(path.join(tmpdir(), "dockwright-emit-bench-"));
@@ -48,30 +48,18 @@ const yaml = [
 const config = path.join(work, "bench.yaml");
 writeFileSync(config, `${yaml}\n`);
 
-async function median(runs, fn) {
-  const times = [];
-  let result;
-  for (let i = 0; i < runs; i++) {
-    const start = performance.now();
-    result = await fn();
-    times.push(performance.now() - start);
-  }
-  times.sort((a, b) => a - b);
-  return { ms: times[Math.floor(runs / 2)], result };
-}
-
 const compile = () => compileConfig({ configPath: config, root, out: path.join(work, "out"), pipeline: "bench" });
 await compile(); // warm: module loading, the first walk
-const compiled = await median(7, compile);
+const compiled = await timed(7, compile);
 const images = compiled.result.plan.images.filter((image) => !image.skipBuild);
 if (images.length !== steps) throw new Error(`expected ${steps} images, the plan has ${images.length}`);
 
 const print = (emit) => () => images.map((image) => emit(image));
 for (const emit of [emitDockerfile, emitBuildah, emitLlb]) for (let i = 0; i < 20; i++) print(emit)(); // warm the JIT
 const runs = 31;
-const dockerfile = await median(runs, print((image) => emitDockerfile(image, { mode: "buildkit" })));
-const buildah = await median(runs, print((image) => emitBuildah(image)));
-const llb = await median(runs, print((image) => emitLlb(image)));
+const dockerfile = await timed(runs, print((image) => emitDockerfile(image, { mode: "buildkit" })));
+const buildah = await timed(runs, print((image) => emitBuildah(image)));
+const llb = await timed(runs, print((image) => emitLlb(image)));
 
 const per = (t) => `${((t.ms * 1000) / images.length).toFixed(0).padStart(6)} µs/image`;
 const ms = (t) => `${t.ms.toFixed(2).padStart(8)} ms`;

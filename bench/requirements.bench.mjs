@@ -6,6 +6,7 @@
 // `npx tsc -b packages/core && node bench/requirements.bench.mjs`.
 import { performance } from "node:perf_hooks";
 import { resolveRequirements } from "../packages/core/dist/requirements.js";
+import { median } from "./timing.mjs";
 
 const target = { pythonVersion: "3.11", platform: { os: "linux", architecture: "amd64" } };
 
@@ -63,8 +64,7 @@ function measure(run, iterations, warmups = Math.min(10, iterations)) {
     run();
     times.push(performance.now() - start);
   }
-  times.sort((a, b) => a - b);
-  return times[Math.floor(times.length / 2)];
+  return median(times);
 }
 
 const texts = sources.map((s) => s.text);

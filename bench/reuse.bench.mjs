@@ -12,6 +12,7 @@ import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writ
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { median } from "./timing.mjs";
 
 const repo = path.resolve(path.dirname(new URL(import.meta.url).pathname), "..");
 const cli = path.join(repo, "packages/cli/bin/dockwright.js");
@@ -77,7 +78,6 @@ try {
     const summary = JSON.parse(result.trim().split("\n").at(-1));
     return { ms, summary };
   };
-  const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 
   const built = [];
   for (let i = 0; i < runs; i++) {

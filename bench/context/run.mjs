@@ -12,6 +12,7 @@ import path from "node:path";
 import { performance } from "node:perf_hooks";
 import fg from "fast-glob";
 import ignore from "ignore";
+import { median, timed } from "../timing.mjs";
 import { dockerignore, ensureTree, treeRoot } from "./tree.mjs";
 
 const dist = new URL("../../packages/context/dist/index.js", import.meta.url);
@@ -23,19 +24,6 @@ if (!fs.existsSync(dist) || !fs.existsSync(cli)) {
 }
 const { hashContext, listContext, loadDockerignore, walkContext } = await import(dist.href);
 const dockerctx = process.env["DOCKWRIGHT_BENCH_DOCKERCTX"];
-
-const median = (times) => [...times].sort((a, b) => a - b)[Math.floor(times.length / 2)];
-
-async function inProcess(runs, fn) {
-  const times = [];
-  let result;
-  for (let i = 0; i < runs; i++) {
-    const start = performance.now();
-    result = await fn();
-    times.push(performance.now() - start);
-  }
-  return { ms: median(times), result };
-}
 
 /** Whole processes, run in turns so that a slow moment of the machine hits them all alike. */
 function wholeProcesses(rounds, commands) {
@@ -82,10 +70,10 @@ const processes = wholeProcesses(7, {
 
 // In process, after a warm-up run.
 const { patterns } = await loadDockerignore(treeRoot);
-const firstList = await inProcess(1, () => listContext(treeRoot, { patterns }));
-const list = await inProcess(7, () => listContext(treeRoot, { patterns }));
-const walk = await inProcess(5, () => walkContext(treeRoot, { patterns }));
-const naive = await inProcess(3, async () => {
+const firstList = await timed(1, () => listContext(treeRoot, { patterns }));
+const list = await timed(7, () => listContext(treeRoot, { patterns }));
+const walk = await timed(5, () => walkContext(treeRoot, { patterns }));
+const naive = await timed(3, async () => {
   const all = await fg("**", { cwd: treeRoot, dot: true, onlyFiles: false, followSymbolicLinks: false, markDirectories: true });
   return ignore().add(dockerignore).filter(all.filter((p) => !p.endsWith("/")));
 });
@@ -98,11 +86,11 @@ const bytes = kept.reduce((sum, e) => sum + e.size, 0);
 const list0 = Buffer.from(kept.map((e) => `${e.path}\0`).join(""));
 const sha256sum = () => run("sha256sum", ["xargs", "-0", "sha256sum"], { cwd: treeRoot, input: list0 });
 sha256sum(); // warm the cache
-const ours = await inProcess(3, () => hashContext(walk.result));
+const ours = await timed(3, () => hashContext(walk.result));
 const theirs = { ms: median([sha256sum(), sha256sum(), sha256sum()]) };
 const cache = new Map();
 await hashContext(walk.result, { cache });
-const cached = await inProcess(5, () => hashContext(walk.result, { cache }));
+const cached = await timed(5, () => hashContext(walk.result, { cache }));
 
 const ms = (t) => `${t.toFixed(0).padStart(6)} ms`;
 const rate = (t) => `${((bytes / (1024 * 1024)) / (t / 1000)).toFixed(0).padStart(5)} MiB/s`;

@@ -102,7 +102,8 @@ export async function walkContext(root: string, options: WalkOptions = {}): Prom
     const paused = pause(files, walk.totalSize);
     if (paused) await paused;
   }
-  if (walk.special.length > list.special.length) walk.special.sort(compareCodePoints);
+  // Files found special only now (replaced while walked) joined the listing's: one order for all.
+  walk.special.sort(compareCodePoints);
   return walk;
 }
 

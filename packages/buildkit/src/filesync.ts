@@ -13,6 +13,7 @@ import { lstatSync, readdirSync, readFileSync, readlinkSync, type BigIntStats } 
 import { open } from "node:fs/promises";
 import path from "node:path";
 import { createMatcher, type Matcher, type MatchState } from "@dockwright/context";
+import { compareCodePoints } from "@dockwright/core/strings";
 import { PacketSchema, PacketType, StatSchema, type Packet, type Stat } from "./proto.js";
 
 /** The two ends of one DiffCopy call, as packets. */
@@ -160,11 +161,6 @@ export function goFileMode(mode: number): number {
   return go;
 }
 
-/** Sorts names by their UTF-8 bytes, as Go sorts strings. */
-function byBytes(a: string, b: string): number {
-  return Buffer.compare(Buffer.from(a), Buffer.from(b));
-}
-
 type Emit = (stat: Stat, absolute: string | undefined) => Promise<void>;
 
 /** A directory passed on the way, sent only once something inside it is. */
@@ -199,7 +195,7 @@ export async function walk(root: string, filter: SyncFilter, emit: Emit): Promis
   // the event loop answer the daemon.
   let seen = 0;
   const visit = async (dir: string, rel: string, excluded?: MatchState, included?: MatchState) => {
-    const names = readdirSync(dir).sort(byBytes);
+    const names = readdirSync(dir).sort(compareCodePoints);
     for (const name of names) {
       if (++seen % 256 === 0) await new Promise((resolve) => setImmediate(resolve));
       const relPath = rel ? `${rel}/${name}` : name;

@@ -68,7 +68,7 @@ export function emitBuildah(image: ImagePlan, options: BuildahOptions = {}): Art
 type Printed = { lines: string[]; diagnostics: Diagnostic[] };
 
 /** Where the script keeps cached layers unless `DOCKWRIGHT_LAYER_CACHE` names another repository. */
-export const layerCache = "localhost/dockwright-cache";
+const layerCache = "localhost/dockwright-cache";
 
 function header(image: ImagePlan, what: string, contextDefault: string, contextHelp: string, usesContext = true): string[] {
   const secrets = image.secrets.length === 0 ? [] : [
@@ -110,7 +110,7 @@ type Step = { lines: string[]; key: string; what: string };
  * of its last layer with the script text up to it, so a change to what the layers are or to how
  * this backend prints them (cache mounts, a newer Dockwright) misses the cache.
  */
-function cacheSteps(image: ImagePlan, caps: { cacheMounts: boolean }, runEnv: string[]): { steps: Step[]; tail: string[] } {
+function cacheSteps(image: ImagePlan, caps: { cacheMounts: boolean }, runEnv: string[]): { steps: Step[]; tail: string[]; parentKey: string } {
   const record = cacheRecord(image);
   const steps: Step[] = [];
   let lines: string[] = [];
@@ -122,7 +122,7 @@ function cacheSteps(image: ImagePlan, caps: { cacheMounts: boolean }, runEnv: st
     steps.push({ lines, key: sha256(`${record.layers[i]!.key}\n${text}`).slice(7), what: describe(layer) });
     lines = [];
   });
-  return { steps, tail: lines };
+  return { steps, tail: lines, parentKey: record.parent };
 }
 
 /** What a step does, for the comment above it. */
@@ -147,7 +147,7 @@ function fromLayers(image: ImagePlan, parent: Exclude<ParentImage, { kind: "dock
   const secrets = image.secrets.length > 0;
   // Build arguments (the proxy variables) reach each RUN step, as `docker build --build-arg` does, never the image.
   const runEnv = image.buildOptions.buildArgs.map(([name, value]) => `--env ${shellQuote(`${name}=${value}`)}`);
-  const { steps, tail } = cacheSteps(image, caps, runEnv);
+  const { steps, tail, parentKey } = cacheSteps(image, caps, runEnv);
 
   const { entrypoint, cmd, labels } = image.config;
   const config: string[] = [];
@@ -164,7 +164,7 @@ function fromLayers(image: ImagePlan, parent: Exclude<ParentImage, { kind: "dock
   const finish = [...tail, ...(config.length > 0 ? [command("buildah config", config, '"$ctr"')] : [])];
   const cached = (key: string) => `"$cache:${key}-\${parent:0:12}"`;
   // With nothing after the last step, the image is that step's; otherwise it is cached on its own.
-  const imageKey = finish.length === 0 ? undefined : sha256(`${steps.at(-1)?.key ?? cacheRecord(image).parent}\n${finish.join("\n")}`).slice(7);
+  const imageKey = finish.length === 0 ? undefined : sha256(`${steps.at(-1)?.key ?? parentKey}\n${finish.join("\n")}`).slice(7);
 
   const lines = [
     ...header(image, "with Buildah", ".", "the source files and the generated files (default: .)",

@@ -1,9 +1,8 @@
 /**
  * The LLB backend: an image plan in, `llb.pb`, `llb.json` and `image-config.json` out.
  */
-import { codes, error, warning, type Artifacts, type Diagnostic, type EmitOptions, type ImagePlan } from "@dockwright/core";
+import { codes, error, parentReference, warning, type Artifacts, type Diagnostic, type EmitOptions, type ImagePlan } from "@dockwright/core";
 import { compareCodePoints } from "@dockwright/core/strings";
-import { match } from "ts-pattern";
 import { formatJson, printGoJson, type JsonObject } from "./codec.js";
 import type { Op, OpMetadata } from "./schema.js";
 import { lowerImage, type LlbParent, type State } from "./lower.js";
@@ -21,18 +20,18 @@ export type DumpLlbJson = DumpLlbOp[];
  */
 export function emitLlb(image: ImagePlan, _options: EmitOptions = {}): Artifacts {
   if (image.mode !== "build") return { files: [], diagnostics: [] };
-  return match(image.parent)
-    .with({ kind: "dockerfile" }, (parent) => ({
-      files: [{ path: "BUILD-WITH-FRONTEND.txt", contents: frontendNote(image, parent) }],
-      diagnostics: [],
-    }))
-    .with({ kind: "image" }, (parent) => build(image, parent))
-    .with({ kind: "plan" }, (parent) => {
+  const { parent } = image;
+  switch (parent.kind) {
+    case "dockerfile":
+      return { files: [{ path: "BUILD-WITH-FRONTEND.txt", contents: frontendNote(image, parent) }], diagnostics: [] };
+    case "image":
+      return build(image, parent);
+    case "plan": {
       const artifacts = build(image, parent);
       if (artifacts.files.length > 0) artifacts.files.push({ path: "BUILD-ORDER.txt", contents: buildOrderNote(image, parent) });
       return artifacts;
-    })
-    .exhaustive();
+    }
+  }
 }
 
 function build(image: ImagePlan, parent: LlbParent): Artifacts {
@@ -62,9 +61,8 @@ function build(image: ImagePlan, parent: LlbParent): Artifacts {
 /** Without the parent's configuration, what the LLB image cannot inherit, said once. */
 function unknownParent(image: ImagePlan, parent: LlbParent): Diagnostic[] {
   if (parent.resolved || (parent.kind === "image" && parent.ref === "scratch")) return [];
-  const name = parent.kind === "image" ? parent.ref : parent.tag;
   return [warning(codes.UNSUPPORTED_BY_BACKEND, `images.${image.key}`,
-    `the parent ${JSON.stringify(name)} is not resolved, so raw LLB cannot know its configuration: the RUN steps get BuildKit's default PATH and run as root in /, ` +
+    `the parent ${JSON.stringify(parentReference(parent))} is not resolved, so raw LLB cannot know its configuration: the RUN steps get BuildKit's default PATH and run as root in /, ` +
       "and image-config.json holds none of the parent's Env, User, WorkingDir, Cmd, Entrypoint or labels. " +
       "`dockwright build` resolves parents in their registry (so does `compile --resolve`); the Dockerfile and the Buildah script inherit them anyway.")];
 }

@@ -4,7 +4,6 @@
  */
 import { codes, commandsFor, evaluateEnv, parentReference, sha256, warning, type Diagnostic, type EnvValue, type ImagePlan, type Layer, type LayerKind, type ParentImage } from "@dockwright/core";
 import { compareCodePoints } from "@dockwright/core/strings";
-import { match, P } from "ts-pattern";
 import { Graph } from "./graph.js";
 import { goJsonStrings, literalPattern, normalizeImageRef, normalizePath } from "./normalize.js";
 import { cacheSharing, mountType, type ChownOpt, type FileAction, type Input, type Mount, type Op, type OpMetadata, type Platform, type ProxyEnv, type UserOpt } from "./schema.js";

@@ -107,7 +107,10 @@ describe.skipIf(lacks("buildah") || lacks("busybox"))("the Buildah script's laye
     expect(ran(after)).toEqual(["-r /app/.zenml_user_requirements", "chmod a+rw"]);
     // The records of the four files installed before the user's are the cached ones.
     const record = (n: number) => Object.keys(after.times).find((file) => file.startsWith(`requirements/${n}-`))!;
-    for (const n of [1, 2, 3, 4]) expect(after.times[record(n)], record(n)).toBe(cold.times[record(n)]);
+    for (const n of [1, 2, 3, 4]) {
+      expect(after.times[record(n)], `requirements file ${n}`).toBeDefined();
+      expect(after.times[record(n)], record(n)).toBe(cold.times[record(n)]);
+    }
     expect(after.times[record(5)], record(5)).not.toBe(cold.times[record(5)]);
     expect(after.view.records["requirements/5-.zenml_user_requirements"]).toContain("polars");
   }, 300_000);

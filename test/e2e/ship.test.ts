@@ -305,6 +305,7 @@ describe.skipIf(noBuildah)("docker 20.10: push, then reuse", () => {
     const first = await timed("example: dockwright build --push (docker, 2 images)", () => dockwrightBuild(args, engine.env, scratch));
     expect(first.code, first.stderr).toBe(0);
     const built = byKey(imageEvents(first.stdout));
+    expect(Object.keys(built).sort()).toEqual(["orchestrator", "trainer.orchestrator"]);
     for (const image of Object.values(built)) {
       expect(image.action).toBe("built");
       expect(image.tag.startsWith(`${plain.host}/docker/zenml:`)).toBe(true);
@@ -313,7 +314,9 @@ describe.skipIf(noBuildah)("docker 20.10: push, then reuse", () => {
     await rm(out, { recursive: true, force: true });
     const again = await dockwrightBuild(args, engine.env, scratch);
     expect(again.code, again.stderr).toBe(0);
-    for (const image of imageEvents(again.stdout)) expect(image).toMatchObject({ action: "reused", from: "registry", digest: built[image.key]!.digest });
+    const reused = imageEvents(again.stdout);
+    expect(reused.map((image) => image.key).sort()).toEqual(["orchestrator", "trainer.orchestrator"]);
+    for (const image of reused) expect(image).toMatchObject({ action: "reused", from: "registry", digest: built[image.key]!.digest });
   }, 600_000);
 
   it("pushes to the htpasswd registry behind TLS with config.json's credentials", async (context) => {

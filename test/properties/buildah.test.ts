@@ -263,7 +263,14 @@ function checkLayers(image: ImagePlan, parent: Exclude<ParentImage, { kind: "doc
   if (made || calls[0]?.[0] !== "tag") {
     // Configuration after the last step: the image is committed, and kept under its own key.
     if (!made) expect(calls.shift()).toEqual(["from", base]);
-    while (calls[0]?.[0] === "config") calls.shift();
+    // The image's own configuration, in one call: its entrypoint, command and labels.
+    const { entrypoint, cmd, labels } = image.config;
+    const config = [
+      ...(entrypoint ? ["--entrypoint", JSON.stringify(entrypoint)] : []),
+      ...(cmd || entrypoint ? ["--cmd", cmd ? JSON.stringify(cmd) : ""] : []),
+      ...labels.flatMap(([name, value]) => ["--label", `${name}=${value}`]),
+    ];
+    if (config.length > 0) expect(calls.shift()).toEqual(["config", ...config, container]);
     expect(calls).toEqual([["commit", "--rm", container, image.tag], ["tag", image.tag, inspected[0]]]);
     expect(inspected).toEqual([inspected[0], ...committed.reverse()]);
   } else {

@@ -117,3 +117,13 @@ describe.skipIf(lacks("registry"))("resolving parents in their registry", () => 
     expect(bad.events[0]).toMatchObject({ code: "INVALID_IMAGE_REF", path: "registry", message: expect.stringContaining('"https://registry.example.com" is not a container registry uri') });
   });
 });
+
+test("the builders are told the hosts the client reaches over HTTP, however the flag writes them", async () => {
+  const registries = openRegistries(["http://Registry.Local:5000/", " 127.0.0.1:5001 "], { DOCKWRIGHT_INSECURE_REGISTRIES: "https://ci.example:443,other:1" });
+  try {
+    for (const host of ["registry.local:5000", "127.0.0.1:5001", "ci.example:443", "other:1"]) expect(registries.access.insecure(host), host).toBe(true);
+    expect(registries.access.insecure("registry.local:5001")).toBe(false);
+  } finally {
+    await registries.close();
+  }
+});

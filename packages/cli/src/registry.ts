@@ -5,7 +5,7 @@
  */
 import { codes, DiagnosticError, error, parseImageRef, type ParentConfig, type ParentQuery, type ResolvedParent } from "@dockwright/core";
 import { compareCodePoints } from "@dockwright/core/strings";
-import { createRegistryClient, credentialsFor, RegistryError, registryCodes, type ContainerConfig, type RegistryClient } from "@dockwright/registry";
+import { createRegistryClient, credentialsFor, insecureHosts, RegistryError, registryCodes, type ContainerConfig, type RegistryClient } from "@dockwright/registry";
 import type { RegistryAccess } from "./builders/builder.js";
 
 /** Flags of `compile`, `build` and `explain`. */
@@ -29,9 +29,9 @@ export type Registries = {
 };
 
 export function openRegistries(insecureFlags: readonly string[], env: Record<string, string | undefined>): Registries {
-  const insecure = new Set([...insecureFlags, ...(env["DOCKWRIGHT_INSECURE_REGISTRIES"] ?? "").split(/[\s,]+/)]
-    .map((host) => host.trim().toLowerCase()).filter(Boolean));
-  const client = createRegistryClient({ insecure: [...insecure], env });
+  // The client's own rule, so that Buildah and BuildKit are told exactly the hosts it reaches over HTTP.
+  const insecure = new Set(insecureHosts(insecureFlags, env));
+  const client = createRegistryClient({ insecure: insecureFlags, env });
   const resolved = new Map<string, Promise<ResolvedParent | undefined>>();
   return {
     client,

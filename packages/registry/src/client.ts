@@ -78,11 +78,19 @@ export type RegistryClient = {
 
 const userAgent = "dockwright-registry/0.1";
 
-export function createRegistryClient(options: RegistryClientOptions = {}): RegistryClient {
-  const env = options.env ?? process.env;
-  const insecure = [...(options.insecure ?? []), ...(env["DOCKWRIGHT_INSECURE_REGISTRIES"] ?? "").split(/[\s,]+/)]
+/**
+ * The hosts reached over plain HTTP: those given and DOCKWRIGHT_INSECURE_REGISTRIES's, each as
+ * `host[:port]` in lower case (a scheme or trailing slash written with it is dropped).
+ */
+export function insecureHosts(given: readonly string[], env: Record<string, string | undefined>): string[] {
+  return [...given, ...(env["DOCKWRIGHT_INSECURE_REGISTRIES"] ?? "").split(/[\s,]+/)]
     .map((host) => host.trim().replace(/^https?:\/\//, "").replace(/\/+$/, "").toLowerCase())
     .filter(Boolean);
+}
+
+export function createRegistryClient(options: RegistryClientOptions = {}): RegistryClient {
+  const env = options.env ?? process.env;
+  const insecure = insecureHosts(options.insecure ?? [], env);
   const ca = options.ca === undefined ? [] : (Array.isArray(options.ca) ? options.ca : [options.ca]).map(String);
   let session: Session;
   const log = (line: string) => options.log?.(session.redact(line));

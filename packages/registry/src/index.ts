@@ -5,6 +5,7 @@
  */
 export {
   createRegistryClient,
+  insecureHosts,
   type RegistryClient,
   type RegistryClientOptions,
   type Resolved,

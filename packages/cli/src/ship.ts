@@ -43,6 +43,8 @@ export type Run = {
   write: WriteOptions;
   /** The outcome of each image done so far, for the images built on it. */
   outcomes: Map<string, Outcome>;
+  /** Called as an image starts building (not when it is reused), for a progress line. */
+  onBuild?: (image: ImagePlan) => void;
   /** Set when a lookup without a push found the registry out of reach: not asked again. */
   registryOutOfReach?: boolean;
 };
@@ -108,6 +110,7 @@ async function askRegistry(run: Run, tag: string, push: boolean, context: ToolCo
 }
 
 async function build(run: Run, image: ImagePlan, push: boolean, context: ToolContext): Promise<Outcome> {
+  run.onBuild?.(image);
   const staging = await mkdtemp(path.join(tmpdir(), "dockwright-build-"));
   try {
     const stagedContext = path.join(staging, "context");

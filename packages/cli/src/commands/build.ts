@@ -165,6 +165,7 @@ export const buildCommand: Command = async (args, io) => {
     const run: Run = {
       compiler: result.compiler, plan, builder, registry: registries.client, push: values.push === true, noCache,
       out: options.out, root, base: path.dirname(options.configPath), write, outcomes: new Map(),
+      ...(io.stderrIsTTY ? { onBuild: announceBuilds(plan, builder, io) } : {}),
     };
     return await shipAll(run, Number(jobs), io, out, built);
   } catch (e) {
@@ -194,16 +195,20 @@ function registryProblem(plan: BuildPlan, builder: Builder, push: boolean): stri
   return undefined;
 }
 
+/** On a terminal, a line as each image starts building: "building 2 of 3" counts the images that need a build or a reuse. */
+function announceBuilds(plan: BuildPlan, builder: Builder, io: Io): (image: ImagePlan) => void {
+  const toBuild = plan.images.filter((image) => image.mode === "build").length;
+  let started = 0;
+  return (image) => io.stderr(`dockwright: building ${++started} of ${toBuild}: ${image.tag} with ${builder.name}\n`);
+}
+
 /** Every image of the plan through the pool; reported as each finishes, then plan.json with where they went, and the summary. */
 async function shipAll(run: Run, jobs: number, io: Io, out: Reporter, built: ReadonlySet<string>): Promise<number> {
   const { plan, builder } = run;
   const counts = { built: 0, reused: 0, skipped: 0, pushed: 0 };
-  const toBuild = plan.images.filter((image) => image.mode === "build").length;
   const prefixed = jobs > 1 && plan.images.length > 1;
-  let started = 0;
   const tasks = plan.images.map((image) => ({ key: image.key, image, ...(image.parent.kind === "plan" ? { after: image.parent.key } : {}) }));
   const failure = await runPool(tasks, jobs, async ({ image }, signal) => {
-    if (image.mode === "build" && io.stderrIsTTY) io.stderr(`dockwright: building ${++started} of ${toBuild}: ${image.tag} with ${builder.name}\n`);
     const lines = prefixedLines(prefixed ? `[${image.key}] ` : "", io.stderr);
     try {
       const outcome = await shipImage(run, image, { log: lines.write, signal });

@@ -195,11 +195,13 @@ function registryProblem(plan: BuildPlan, builder: Builder, push: boolean): stri
   return undefined;
 }
 
-/** On a terminal, a line as each image starts building: "building 2 of 3" counts the images that need a build or a reuse. */
+/**
+ * On a terminal, a line as each image starts building. "2 of 3" is the image's place among the
+ * plan's images to build or reuse, not the order of starts: with --jobs that order varies.
+ */
 function announceBuilds(plan: BuildPlan, builder: Builder, io: Io): (image: ImagePlan) => void {
-  const toBuild = plan.images.filter((image) => image.mode === "build").length;
-  let started = 0;
-  return (image) => io.stderr(`dockwright: building ${++started} of ${toBuild}: ${image.tag} with ${builder.name}\n`);
+  const toBuild = plan.images.filter((image) => image.mode === "build").map((image) => image.key);
+  return (image) => io.stderr(`dockwright: building ${toBuild.indexOf(image.key) + 1} of ${toBuild.length}: ${image.tag} with ${builder.name}\n`);
 }
 
 /** Every image of the plan through the pool; reported as each finishes, then plan.json with where they went, and the summary. */

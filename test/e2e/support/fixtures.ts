@@ -10,7 +10,7 @@ import { writePlan } from "../../../packages/cli/src/output.ts";
 import { compileConfig } from "../../../packages/cli/src/pipeline.ts";
 import { basePath } from "./base-image.ts";
 import { fileTree, textFiles, type ConfigView, type TreeEntry } from "./images.ts";
-import type { Env } from "./run.ts";
+import { retryingTransient, type Env } from "./run.ts";
 
 export const fixturesDir = path.join(import.meta.dirname, "..", "fixtures");
 export const fixtureNames: string[] = readdirSync(fixturesDir).filter((name) => existsSync(path.join(fixturesDir, name, "run.yaml"))).sort();
@@ -61,12 +61,14 @@ export async function neutralIgnoreFile(scratch: string): Promise<string> {
 }
 
 /** Runs `dockwright build ARGS` in-process, through the command line's dispatcher; its exit code and what it printed. */
-export async function dockwrightBuild(args: string[], env: Env, cwd: string): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = "";
-  let stderr = "";
-  const io: Io = { cwd, env, stdout: (text) => (stdout += text), stderr: (text) => (stderr += text), stderrIsTTY: false };
-  const code = await main(["build", ...args], io);
-  return { code, stdout, stderr };
+export function dockwrightBuild(args: string[], env: Env, cwd: string): Promise<{ code: number; stdout: string; stderr: string }> {
+  return retryingTransient(async () => {
+    let stdout = "";
+    let stderr = "";
+    const io: Io = { cwd, env, stdout: (text) => (stdout += text), stderr: (text) => (stderr += text), stderrIsTTY: false };
+    const code = await main(["build", ...args], io);
+    return { code, stdout, stderr };
+  });
 }
 
 /** What the tests compare between images built by different tools. */

@@ -43,7 +43,10 @@ function parseRecord(line: string): BuildRecord | undefined {
   return undefined;
 }
 
+/** Adds the record, unless it is already the one the index holds for its checksum: a rebuild or reuse of the same result adds no line. */
 export async function recordBuild(file: string, record: BuildRecord): Promise<void> {
+  const known = (await readBuildIndex(file)).get(record.checksum);
+  if (known?.tag === record.tag && known.builder === record.builder && known.digest === record.digest) return;
   await makeFolders(path.dirname(file));
   await appendLine(file, JSON.stringify(record));
 }

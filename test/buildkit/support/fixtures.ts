@@ -52,14 +52,17 @@ export async function buildNative(client: BuildkitClient, fixture: Fixture, dest
 /** The same build with `buildctl` (the CLI's buildctl builder); throws with its output when it fails. */
 export async function buildWithBuildctlTool(address: string, fixture: Fixture, dest: string): Promise<void> {
   let output = "";
-  const code = await buildWithBuildctl(toolPath("buildctl")!, {
-    folder: fixture.folder,
-    locals: { context: fixture.context, generated: fixture.folder },
-    output: { type: "oci", dest },
-    secrets: fixture.image.secrets,
-    addr: address,
-  }, { cwd: path.dirname(fixture.config) /* where secret files are relative to */, env: { ...process.env, ...secretEnv }, stdout: (t) => (output += t), stderr: (t) => (output += t), stderrIsTTY: false });
-  if (code !== 0) throw new Error(`buildctl exited with ${code}:\n${output.slice(-4000)}`);
+  try {
+    await buildWithBuildctl(toolPath("buildctl")!, {
+      folder: fixture.folder,
+      locals: { context: fixture.context, generated: fixture.folder },
+      output: { type: "oci", dest },
+      secrets: fixture.image.secrets,
+      addr: address,
+    }, { cwd: path.dirname(fixture.config) /* where secret files are relative to */, env: { ...process.env, ...secretEnv }, log: (t) => (output += t) }, `build ${fixture.image.tag}`);
+  } catch (e) {
+    throw new Error(`${(e as Error).message}\n${output.slice(-4000)}`);
+  }
 }
 
 /** What two builds of one fixture must share: config, the whole file tree, the installers' records. */

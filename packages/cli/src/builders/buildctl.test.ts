@@ -4,8 +4,8 @@ import path from "node:path";
 import { emitLlb } from "@dockwright/emit-llb";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { imagePlan } from "../../../../test/support/ir.ts";
-import type { Io } from "../io.js";
 import { buildctlArgs, buildWithBuildctl, type BuildctlBuild } from "./buildctl.js";
+import type { ToolRun } from "./spawn.js";
 
 const dir = await mkdtemp(path.join(tmpdir(), "buildctl-"));
 afterAll(() => rm(dir, { recursive: true, force: true }));
@@ -36,7 +36,7 @@ beforeAll(async () => {
 
 function io(env: Record<string, string> = {}) {
   const stderr: string[] = [];
-  const value: Io = { cwd: dir, env: { PATH: `${bin}:${process.env["PATH"]}`, ...env }, stdout: () => {}, stderr: (t) => stderr.push(t), stderrIsTTY: false };
+  const value: ToolRun = { cwd: dir, env: { PATH: `${bin}:${process.env["PATH"]}`, ...env }, log: (t) => stderr.push(t) };
   return { io: value, stderr };
 }
 
@@ -57,7 +57,7 @@ const build: BuildctlBuild = {
 describe("buildctl", () => {
   test("pipes llb.pb to `buildctl build` with the local sources and the image config as exporter attribute", async () => {
     const { io: value, stderr } = io();
-    expect(await buildWithBuildctl("buildctl", build, value)).toBe(0);
+    await buildWithBuildctl("buildctl", build, value, "build zenml:training");
     expect(stderr.join("")).toBe("progress\n");
     const args = (await readFile(`${record}.args`, "utf8")).split("\0").slice(0, -1);
     expect(await readFile(`${record}.stdin`)).toEqual(await readFile(path.join(folder, "llb.pb")));
@@ -104,14 +104,14 @@ describe("buildctl", () => {
     expect(args.indexOf("--output")).toBe(9);
   });
 
-  test("the build tool's exit code comes back", async () => {
-    expect(await buildWithBuildctl("buildctl", build, io({ FAKE_EXIT: "3" }).io)).toBe(3);
+  test("a failed build throws with the build tool's exit code", async () => {
+    await expect(buildWithBuildctl("buildctl", build, io({ FAKE_EXIT: "3" }).io, "build zenml:training"))
+      .rejects.toMatchObject({ name: "ToolFailed", exitCode: 3, started: true, message: "buildctl failed to build zenml:training (exit code 3); its output is above." });
   });
 
-  test("a missing buildctl: exit 2 and how to install it", async () => {
-    const { io: value, stderr } = io();
-    expect(await buildWithBuildctl(path.join(dir, "no-such-buildctl"), build, value)).toBe(2);
-    expect(stderr.join("")).toMatch(/cannot run ".*no-such-buildctl" \(ENOENT\): is buildctl installed\?/);
+  test("a buildctl that does not start throws as not started, like every other build tool", async () => {
+    await expect(buildWithBuildctl(path.join(dir, "no-such-buildctl"), build, io().io, "build zenml:training"))
+      .rejects.toMatchObject({ name: "ToolFailed", started: false, message: expect.stringMatching(/cannot run ".*no-such-buildctl" \(ENOENT\) to build zenml:training: is it installed\?/) });
   });
 
   test("a local source without a directory is a programming error", () => {

@@ -8,9 +8,9 @@ import { mkdir, readFile, rename, rm } from "node:fs/promises";
 import path from "node:path";
 import type { BuildSecret } from "@dockwright/core";
 import { decodeDefinition, frontendArgs } from "@dockwright/emit-llb";
-import { exitCodes, type Io } from "../io.js";
+import { exitCodes } from "../io.js";
 import type { Builder, BuilderOptions } from "./builder.js";
-import { mustRun, notInstalled, runTool, ToolFailed } from "./spawn.js";
+import { mustRun, notInstalled, ToolFailed, type ToolRun } from "./spawn.js";
 
 export type BuildctlOutput =
   /** An OCI image tarball. */
@@ -45,9 +45,6 @@ export function buildctlArgs(build: BuildctlBuild, localNames: readonly string[]
     if (dir === undefined) throw new Error(`buildctl: the definition reads local://${name}, but no directory was given for it`);
     return ["--local", `${name}=${dir}`];
   });
-  const output = build.output.type === "oci"
-    ? ["type=oci", `dest=${build.output.dest}`]
-    : ["type=image", `name=${build.output.name}`, ...(build.output.push ? ["push=true"] : [])];
   const config = `containerimage.config=${JSON.stringify(JSON.parse(imageConfig))}`;
   return [
     ...(build.addr !== undefined ? ["--addr", build.addr] : []),
@@ -55,9 +52,17 @@ export function buildctlArgs(build: BuildctlBuild, localNames: readonly string[]
     ...locals.flat(),
     ...(build.secrets ?? []).flatMap(secretArgs),
     ...(build.noCache ? ["--no-cache"] : []),
-    "--output", [...output, config].map(csvField).join(","),
+    "--output", outputCsv(build.output, [config]),
     ...(build.metadataFile !== undefined ? ["--metadata-file", build.metadataFile] : []),
   ];
+}
+
+/** The `--output` record for `output`, with exporter attributes `extra`. */
+function outputCsv(output: BuildctlOutput, extra: readonly string[] = []): string {
+  const fields = output.type === "oci"
+    ? ["type=oci", `dest=${output.dest}`]
+    : ["type=image", `name=${output.name}`, ...(output.push ? ["push=true"] : [])];
+  return [...fields, ...extra].map(csvField).join(",");
 }
 
 /** `--secret id=ID,env=VAR` or `--secret id=ID,src=FILE`, one CSV record like `--output`. */
@@ -71,19 +76,15 @@ export function csvField(field: string): string {
   return /[",\r\n]/.test(field) ? `"${field.replaceAll('"', '""')}"` : field;
 }
 
-/** Runs `bin` (buildctl) on the image's llb.pb; its progress goes to standard error. Returns the exit code. */
-export async function buildWithBuildctl(bin: string, build: BuildctlBuild, io: Io, signal?: AbortSignal): Promise<number> {
+/** Runs `bin` (buildctl) on the image's llb.pb, its progress to `run.log`, to `what`. Throws `ToolFailed`. */
+export async function buildWithBuildctl(bin: string, build: BuildctlBuild, run: ToolRun, what: string): Promise<void> {
   const llb = await readFile(path.join(build.folder, "llb.pb"));
   const config = await readFile(path.join(build.folder, "image-config.json"), "utf8");
   const localNames = decodeDefinition(llb).flatMap(({ Op }) => {
     const identifier = (Op["Op"] as { source?: { identifier?: string } } | null)?.source?.identifier ?? "";
     return identifier.startsWith("local://") ? [identifier.slice("local://".length)] : [];
   });
-  const result = await runTool(bin, buildctlArgs(build, localNames, config), { env: io.env, cwd: io.cwd, log: io.stderr, stdin: llb, ...(signal ? { signal } : {}) });
-  if (result.startError === undefined) return result.code;
-  io.stderr(`dockwright: cannot run ${JSON.stringify(bin)} (${result.startError}): is buildctl installed? Install BuildKit's ` +
-    "buildctl (https://github.com/moby/buildkit/releases) and put it on PATH; a buildkitd must be reachable too.\n");
-  return exitCodes.invalidInput;
+  await mustRun(bin, buildctlArgs(build, localNames, config), { ...run, stdin: llb }, what);
 }
 
 /**
@@ -92,7 +93,7 @@ export async function buildWithBuildctl(bin: string, build: BuildctlBuild, io: I
  * is written beside its name and renamed when the build succeeds: a failed build leaves none.
  */
 export function buildctlBuilder(options: BuilderOptions): Builder {
-  const { bin, env, cwd } = options;
+  const { bin, env } = options;
   return {
     name: "buildctl",
     backend: "llb",
@@ -109,13 +110,11 @@ export function buildctlBuilder(options: BuilderOptions): Builder {
       try {
         if (image.parent.kind === "dockerfile") {
           const dockerfile = path.dirname(path.resolve(base, image.parent.path));
-          const csv = output.type === "oci" ? `type=oci,${csvField(`dest=${output.dest}`)}` : `type=image,${csvField(`name=${output.name}`)}${output.push ? ",push=true" : ""}`;
-          const args = frontendArgs(image, image.parent, { context, dockerfile }, csv);
+          const args = frontendArgs(image, image.parent, { context, dockerfile }, outputCsv(output));
           await mustRun(bin, [...addr, ...args, ...(options.noCache ? ["--no-cache"] : []), "--metadata-file", metadataFile], { env, cwd: base, log: job.log, signal: job.signal }, what);
         } else {
-          const code = await buildWithBuildctl(bin, { folder, locals: { context, generated: folder }, output, secrets: image.secrets, metadataFile, noCache: options.noCache, ...(options.addr !== undefined ? { addr: options.addr } : {}) },
-            { cwd: base, env, stdout: job.log, stderr: job.log, stderrIsTTY: false }, job.signal);
-          if (code !== 0) throw new ToolFailed(`${path.basename(bin)} failed to ${what} (exit code ${code}); its output is above.`, code);
+          await buildWithBuildctl(bin, { folder, locals: { context, generated: folder }, output, secrets: image.secrets, metadataFile, noCache: options.noCache, ...(options.addr !== undefined ? { addr: options.addr } : {}) },
+            { cwd: base, env, log: job.log, signal: job.signal }, what);
         }
         if (tarball && partial) await rename(partial, tarball);
       } finally {

@@ -124,6 +124,7 @@ export const buildCommand: Command = async (args, io) => {
 
   const registries = openRegistries(values["insecure-registry"] ?? [], io.env);
   try {
+    const tls = tlsFlags(values, io.cwd);
     const builderOptions: BuilderOptions = {
       bin: name === "buildkit" ? "buildkit" : (values[name] ?? io.env[name.toUpperCase()] ?? name),
       mode,
@@ -134,7 +135,7 @@ export const buildCommand: Command = async (args, io) => {
       ...(values.network !== undefined ? { network: values.network } : {}),
       ...(values.addr !== undefined ? { addr: values.addr } : {}),
       ...(values.oci !== undefined ? { oci: path.resolve(io.cwd, values.oci) } : {}),
-      ...(tlsFlags(values, io.cwd) ? { tls: tlsFlags(values, io.cwd)! } : {}),
+      ...(tls ? { tls } : {}),
     };
     const builder = builders[name](builderOptions);
     const missing = await builder.unavailable();

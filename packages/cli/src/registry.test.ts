@@ -127,3 +127,19 @@ test("the builders are told the hosts the client reaches over HTTP, however the 
     await registries.close();
   }
 });
+
+test("the builders get Docker's credentials for a host, read once per run", async () => {
+  const config = await mkdtemp(path.join(tmpdir(), "dockwright-docker-config-"));
+  const auth = Buffer.from("robot:s3cret").toString("base64");
+  await writeFile(path.join(config, "config.json"), JSON.stringify({ auths: { "registry.local:5000": { auth }, "token.local": { identitytoken: "refresh" } } }));
+  const registries = openRegistries([], { DOCKER_CONFIG: config });
+  try {
+    expect(await registries.access.credentials("registry.local:5000")).toEqual({ username: "robot", secret: "s3cret" });
+    expect(await registries.access.credentials("token.local")).toEqual({ username: "<token>", secret: "refresh" });
+    expect(await registries.access.credentials("other.local")).toBeUndefined();
+    await rm(config, { recursive: true });
+    expect(await registries.access.credentials("registry.local:5000")).toEqual({ username: "robot", secret: "s3cret" });
+  } finally {
+    await registries.close();
+  }
+});

@@ -33,16 +33,19 @@ export function openRegistries(insecureFlags: readonly string[], env: Record<str
   const insecure = new Set(insecureHosts(insecureFlags, env));
   const client = createRegistryClient({ insecure: insecureFlags, env });
   const resolved = new Map<string, Promise<ResolvedParent | undefined>>();
+  // The daemon asks on every pull and push; config.json is read, or its helper run, once per host.
+  const credentials = new Map<string, ReturnType<RegistryAccess["credentials"]>>();
   return {
     client,
     access: {
       insecure: (host) => insecure.has(host.toLowerCase()),
-      async credentials(host) {
-        const found = await credentialsFor(host, { env });
-        if (found?.username !== undefined && found.password !== undefined) return { username: found.username, secret: found.password };
-        // An identity token is a refresh token; BuildKit's auth service takes it as the secret of user `<token>`.
-        if (found?.identityToken !== undefined) return { username: "<token>", secret: found.identityToken };
-        return undefined;
+      credentials(host) {
+        let pending = credentials.get(host);
+        if (!pending) {
+          pending = daemonCredentials(host, env);
+          credentials.set(host, pending);
+        }
+        return pending;
       },
     },
     resolveParent(query) {
@@ -56,6 +59,15 @@ export function openRegistries(insecureFlags: readonly string[], env: Record<str
     },
     close: () => client.close(),
   };
+}
+
+/** Docker's credentials for `host`, as a BuildKit daemon takes them. */
+async function daemonCredentials(host: string, env: Record<string, string | undefined>): ReturnType<RegistryAccess["credentials"]> {
+  const found = await credentialsFor(host, { env });
+  if (found?.username !== undefined && found.password !== undefined) return { username: found.username, secret: found.password };
+  // An identity token is a refresh token; BuildKit's auth service takes it as the secret of user `<token>`.
+  if (found?.identityToken !== undefined) return { username: "<token>", secret: found.identityToken };
+  return undefined;
 }
 
 async function resolve(client: RegistryClient, { ref, platform, path }: ParentQuery): Promise<ResolvedParent | undefined> {

@@ -155,6 +155,8 @@ export type Case = {
   /** Files of the in-memory source root (and build context). */
   files: Record<string, string>;
   pipelineName: string;
+  /** The exec-form entrypoint an embedding tool asks for. */
+  entrypoint?: string[];
 };
 
 /** A field present in about one case of `every`. */
@@ -186,6 +188,8 @@ function dockerSettings(requirementsFile: string, scope: "pipeline" | "step") {
       local_project_install_command: sometimes(oneLine, rarely),
       secrets: sometimes(fc.array(secret, { minLength: 1, maxLength: 2 }), rarely),
       target_repository: sometimes(mostly(fc.constantFrom("zenml", "registry.example.com:5000/team/zenml")), rarely),
+      // Labels of the image itself (a user Dockerfile's are in dockerfileParent).
+      build_config: sometimes(fc.record({ build_options: fc.record({ labels: fc.dictionary(fc.oneof(fc.constantFrom("org.example.team", "a"), optionKey), optionText, { minKeys: 1, maxKeys: 2 }) }) }), rarely),
       // Rarely false: an install command needs the files.
       allow_including_files_in_images: sometimes(fc.constant(false), 20),
       allow_download_from_artifact_store: fc.constant(false),
@@ -231,8 +235,9 @@ export const cases: fc.Arbitrary<Case> = fc
     contextFiles: fc.uniqueArray(contextFileName, { maxLength: 3 }),
     parent: fc.oneof({ weight: 3, arbitrary: fc.constant("settings") }, { weight: 1, arbitrary: fc.constant("dockerfile") }),
     pipelineName: mostly(fc.constantFrom("training", "p-1.x"), 1, 40),
+    entrypoint: sometimes(fc.array(freeText, { minLength: 1, maxLength: 2 }), 4),
   })
-  .chain(({ requirementsFile: [path, text], contextFiles, parent, pipelineName }) => {
+  .chain(({ requirementsFile: [path, text], contextFiles, parent, pipelineName, entrypoint }) => {
     // A file holds UTF-8: no unpaired surrogate survives being written.
     const files = { ...Object.fromEntries(contextFiles.map((name) => [name, "x\n"])), [path]: Buffer.from(text).toString("utf8") };
     const pipeline = parent === "dockerfile" ? dockerfileParent : dockerSettings(path, "pipeline");
@@ -251,6 +256,7 @@ export const cases: fc.Arbitrary<Case> = fc
           },
           files: typeof dockerfile === "string" ? { ...files, [dockerfile]: "FROM python:3.11\n" } : files,
           pipelineName,
+          ...(entrypoint ? { entrypoint } : {}),
         };
       });
   });

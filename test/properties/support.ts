@@ -65,7 +65,7 @@ def answer(text):
  * requirements file as the resolver did: no line pip installs is missing from the plan.
  */
 export async function compileCase(c: Case): Promise<BuildPlan | undefined> {
-  const result = await compiler.compile({ config: c.config, pipelineName: c.pipelineName, host: caseHost(c) });
+  const result = await compiler.compile({ config: c.config, pipelineName: c.pipelineName, host: caseHost(c), ...(c.entrypoint ? { entrypoint: c.entrypoint } : {}) });
   checkDiagnostics(result.diagnostics);
   if (!result.plan) expect(hasErrors(result.diagnostics), "no plan, but no error says why").toBe(true);
   else await checkRequirementFiles(result.plan);

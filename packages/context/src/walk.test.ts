@@ -213,6 +213,23 @@ describe("special files", () => {
     expect(walk.special).toEqual(["fifo", "sock"]);
     expect((await listContext(root)).special).toEqual(["fifo", "sock"]);
   });
+
+  test("a file replaced by a FIFO while the walk reads sizes is reported in the same order as the listing's", async () => {
+    const root = makeTree({ files: ["b", "z"] });
+    fs.writeFileSync(path.join(root, "a"), "x");
+    execFileSync("mkfifo", [path.join(root, "m")]);
+    let now = 0;
+    const spy = vi.spyOn(performance, "now").mockImplementation(() => (now += 100)); // progress after every entry
+    onTestFinished(() => spy.mockRestore());
+    const replaceB = () => {
+      fs.rmSync(path.join(root, "b"));
+      execFileSync("mkfifo", [path.join(root, "b")]);
+    };
+    // The listing reports no bytes; once "a" is read, the walk is past the listing.
+    const walk = await walkContext(root, { onProgress: ({ bytes }) => bytes > 0 && !fs.lstatSync(path.join(root, "b")).isFIFO() && replaceB() });
+    expect(walk.entries.map((e) => e.path)).toEqual(["a", "z"]);
+    expect(walk.special).toEqual(["b", "m"]);
+  });
 });
 
 test("progress is reported during a long walk", async () => {

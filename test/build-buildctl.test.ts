@@ -90,6 +90,12 @@ it("without --push, a stack registry out of reach is said once, and every image 
   expect(warnings).toHaveLength(1);
   expect(warnings[0]).toMatch(/cannot reach registry 127\.0\.0\.1:9 .*Without --push the registry is only asked whether it holds an image/);
 
+  // For tools, the same warning is an event.
+  const events: string[] = [];
+  expect(await buildCommand([...args, "--json"], io(events, []))).toBe(0);
+  const warned = events.join("").trim().split("\n").map((line) => JSON.parse(line) as { event: string; message?: string }).filter((e) => e.event === "warning");
+  expect(warned).toEqual([{ event: "warning", message: expect.stringMatching(/cannot reach registry 127\.0\.0\.1:9 .*every image is built\.$/) }]);
+
   // With --push the registry is needed, and out of reach it stops the build.
   expect(await buildCommand([...args, "--push"], io([], stderr))).toBe(2);
 }, 60_000);

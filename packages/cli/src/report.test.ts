@@ -34,3 +34,14 @@ test("for tools, one event per diagnostic, each with its own path", () => {
   out.diagnostics(list);
   expect(stdout.map((line) => JSON.parse(line).path)).toEqual(list.map((d) => d.path));
 });
+
+test("a warning is one escaped line on standard error for people, a warning event for tools", () => {
+  const people = capture(false);
+  people.out.warn("cannot reach registry r:9 (ECONNREFUSED)\nerror FORGED: x");
+  expect(people.stderr.join("")).toBe("dockwright: warning: cannot reach registry r:9 (ECONNREFUSED)\\nerror FORGED: x\n");
+  expect(people.stdout).toEqual([]);
+  const tools = capture(true);
+  tools.out.warn("cannot reach registry r:9 (ECONNREFUSED)");
+  expect(tools.stdout.map((line) => JSON.parse(line))).toEqual([{ event: "warning", message: "cannot reach registry r:9 (ECONNREFUSED)" }]);
+  expect(tools.stderr).toEqual([]);
+});

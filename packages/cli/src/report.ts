@@ -5,6 +5,7 @@
  * reaches standard output in that mode.
  */
 import { formatDiagnostic, type Diagnostic } from "@dockwright/core";
+import { printable } from "@dockwright/core/diagnostics";
 import { printableLines } from "./args.js";
 import { exitCodes, type Io } from "./io.js";
 
@@ -13,6 +14,7 @@ export type Event =
   | ({ event: "diagnostic" } & Diagnostic)
   | ({ event: "image"; action: "written" | "built" | "reused" | "skipped" | "tagged" | "failed" } & Record<string, unknown>)
   | ({ event: "explain" } & Record<string, unknown>)
+  | { event: "warning"; message: string }
   | { event: "error"; message: string }
   | ({ event: "summary"; command: string; ok: boolean; exitCode: number } & Record<string, unknown>);
 
@@ -21,6 +23,8 @@ export type Reporter = {
   diagnostics(list: readonly Diagnostic[]): void;
   /** A result: `line` for people, `event` (if any) for tools. */
   result(line: string, event?: Event): void;
+  /** Something the caller should know that is no settings problem and stops nothing (one line). */
+  warn(message: string): void;
   /** Invalid input (exit code 2), or another failure with its exit code. */
   fail(message: string, code?: number): number;
   /** The final event; returns the exit code. */
@@ -38,6 +42,9 @@ export function reporter(io: Io, command: string, json: boolean): Reporter {
     result(line, event) {
       if (json && event) emit(event);
       else if (!json && line) io.stdout(printableLines(line));
+    },
+    warn(message) {
+      json ? emit({ event: "warning", message }) : io.stderr(`dockwright: warning: ${printable(message)}\n`);
     },
     fail(message, code = exitCodes.invalidInput) {
       json ? emit({ event: "error", message }) : io.stderr(`dockwright: ${printableLines(message)}\n`);

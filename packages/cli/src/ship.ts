@@ -9,7 +9,6 @@ import { mkdir, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { contentTag, parentReference, type BuildPlan, type Compiler, type ImagePlan } from "@dockwright/core";
-import { printable } from "@dockwright/core/diagnostics";
 import { loadDockerignore, stageContext, walkContext } from "@dockwright/context";
 import { RegistryError, registryCodes, type RegistryClient } from "@dockwright/registry";
 import { indexFile, recordBuild } from "./build-index.js";
@@ -43,6 +42,8 @@ export type Run = {
   write: WriteOptions;
   /** The outcome of each image done so far, for the images built on it. */
   outcomes: Map<string, Outcome>;
+  /** Says a warning that concerns the whole run (the reporter's: a line, or a `--json` event). */
+  warn: (message: string) => void;
   /** Called as an image starts building (not when it is reused), for a progress line. */
   onBuild?: (image: ImagePlan) => void;
   /** Set when a lookup without a push found the registry out of reach: not asked again. */
@@ -76,7 +77,7 @@ async function pinPlanParent(run: Run, image: ImagePlan): Promise<ImagePlan> {
 async function lookUp(run: Run, image: ImagePlan, push: boolean, context: ToolContext): Promise<Outcome | undefined> {
   const tag = contentTag(image);
   if (run.plan.registry !== undefined && !run.registryOutOfReach) {
-    const digest = await askRegistry(run, tag, push, context);
+    const digest = await askRegistry(run, tag, push);
     if (digest !== undefined) {
       const references = [atDigest(tag, digest)];
       // Without --push nothing is written to the registry.
@@ -95,7 +96,7 @@ async function lookUp(run: Run, image: ImagePlan, push: boolean, context: ToolCo
  * one that is out of reach (down, or not this machine's to reach) is said once and then left out:
  * the images are looked up in the builder's store and built.
  */
-async function askRegistry(run: Run, tag: string, push: boolean, context: ToolContext): Promise<string | undefined> {
+async function askRegistry(run: Run, tag: string, push: boolean): Promise<string | undefined> {
   try {
     return await heldDigest(run.registry, tag);
   } catch (e) {
@@ -103,7 +104,7 @@ async function askRegistry(run: Run, tag: string, push: boolean, context: ToolCo
     if (push || !outOfReach) throw e;
     if (!run.registryOutOfReach) {
       run.registryOutOfReach = true;
-      context.log(`dockwright: warning: ${printable(e.message)}. Without --push the registry is only asked whether it holds an image, so the build goes on without it: ${run.builder.store ? `images are reused from ${run.builder.name}'s store or built` : "every image is built"}.\n`);
+      run.warn(`${e.message}. Without --push the registry is only asked whether it holds an image, so the build goes on without it: ${run.builder.store ? `images are reused from ${run.builder.name}'s store or built` : "every image is built"}.`);
     }
     return undefined;
   }
@@ -138,7 +139,7 @@ async function retagParent(run: Run, image: ImagePlan, context: ToolContext): Pr
   }
   const store = run.builder.store;
   if (!store) {
-    context.log(`dockwright: ${run.builder.name} cannot tag an image on this machine; tag ${parent} as ${image.tag} with your registry tools, or build with --push.\n`);
+    run.warn(`${run.builder.name} cannot tag an image on this machine; tag ${parent} as ${image.tag} with your registry tools, or build with --push.`);
   } else {
     await store.pull(parent, context);
     await store.tag(parent, image.tag, context);

@@ -165,7 +165,7 @@ export const buildCommand: Command = async (args, io) => {
 
     const run: Run = {
       compiler: result.compiler, plan, builder, registry: registries.client, push: values.push === true, noCache,
-      out: options.out, root, base: path.dirname(options.configPath), write, outcomes: new Map(),
+      out: options.out, root, base: path.dirname(options.configPath), write, outcomes: new Map(), warn: (message) => out.warn(message),
       ...(io.stderrIsTTY ? { onBuild: announceBuilds(plan, builder, io) } : {}),
     };
     return await shipAll(run, Number(jobs), io, out, built);

@@ -5,22 +5,28 @@ import type { ContextEntry, Diagnostic } from "@dockwright/core";
 const bigContext = 50 * 1024 * 1024; // the reference system warns from 50 MiB on
 const largestShown = 5;
 
-/** File names that usually hold credentials, with what they hold. */
-const secretRules: { test: (path: string, name: string) => boolean; holds: string }[] = [
-  { test: (_, name) => name === ".env" || (name.startsWith(".env.") && !/\.(example|sample|template|dist)$/.test(name)), holds: "environment variables, often secrets" },
-  { test: (_, name) => /^id_(rsa|dsa|ecdsa|ed25519)(_sk)?$/.test(name), holds: "an SSH private key" },
-  { test: (_, name) => /\.(pem|key|p12|pfx)$/i.test(name), holds: "a private key or certificate" },
-  { test: (path) => /(^|\/)\.aws\/credentials$/.test(path), holds: "AWS credentials" },
+/** Files that usually hold credentials: a file looks like `holds` when its name matches `name` and `also` (if any) holds. */
+type SecretRule = { name: RegExp; also?: (path: string, name: string) => boolean; holds: string };
+
+const secretRules: SecretRule[] = [
+  { name: /^\.env(\.[^]*)?$/, also: (_, name) => !/\.(example|sample|template|dist)$/.test(name), holds: "environment variables, often secrets" },
+  { name: /^id_(rsa|dsa|ecdsa|ed25519)(_sk)?$/, holds: "an SSH private key" },
+  { name: /\.(pem|key|p12|pfx)$/i, holds: "a private key or certificate" },
+  { name: /^credentials$/, also: (path) => /(^|\/)\.aws\/credentials$/.test(path), holds: "AWS credentials" },
   {
     // gcloud's own files, and service account keys as Google names them (<project>-<12 hex>.json)
-    test: (path, name) => name === "application_default_credentials.json" || /(^|\/)gcloud\/.*\.json$/.test(path) || /^[a-z][a-z0-9-]{4,28}[a-z0-9]-[0-9a-f]{12}\.json$/.test(name),
+    name: /\.json$/,
+    also: (path, name) => name === "application_default_credentials.json" || /(^|\/)gcloud\/.*\.json$/.test(path) || /^[a-z][a-z0-9-]{4,28}[a-z0-9]-[0-9a-f]{12}\.json$/.test(name),
     holds: "a Google Cloud credential",
   },
-  { test: (path) => /(^|\/)\.docker\/config\.json$/.test(path), holds: "container registry credentials" },
-  { test: (path) => /(^|\/)\.kube\/config$/.test(path), holds: "Kubernetes credentials" },
-  { test: (_, name) => name === ".netrc" || name === "_netrc", holds: "login credentials" },
-  { test: (_, name) => name === ".pypirc", holds: "package index credentials" },
+  { name: /^config\.json$/, also: (path) => /(^|\/)\.docker\/config\.json$/.test(path), holds: "container registry credentials" },
+  { name: /^config$/, also: (path) => /(^|\/)\.kube\/config$/.test(path), holds: "Kubernetes credentials" },
+  { name: /^[._]netrc$/, holds: "login credentials" },
+  { name: /^\.pypirc$/, holds: "package index credentials" },
 ];
+
+/** Any rule's name pattern (case aside): most names match none, and skip the rules. */
+const mayHoldSecret = new RegExp(secretRules.map((rule) => rule.name.source).join("|"), "i");
 
 export type WarningOptions = {
   /** The ignore file in effect; none means the whole tree is sent. */
@@ -62,9 +68,6 @@ function sizeWarnings(entries: readonly Entry[], totalSize: number, options: War
   return found;
 }
 
-/** Every name a secret rule can match matches this; most names do not, and skip the rules. */
-const mayHoldSecret = /^(\.env|id_)|\.(pem|key|p12|pfx|json)$|^(credentials|config|[._]netrc|\.pypirc)$/i;
-
 /** Where files that look like secrets end up, and how to leave them out. */
 const exposures = {
   context: "is sent to the builder, where a COPY can bake it into an image layer. Exclude it in .dockerignore; pass secrets to builds as secret mounts.",
@@ -78,7 +81,7 @@ export function secretWarnings(entries: readonly Entry[], where: keyof typeof ex
     if (entry.type !== "file") continue; // a link sends its target's name, not its contents
     const name = entry.path.slice(entry.path.lastIndexOf("/") + 1);
     if (!mayHoldSecret.test(name)) continue;
-    const rule = secretRules.find((r) => r.test(entry.path, name));
+    const rule = secretRules.find((r) => r.name.test(name) && (r.also?.(entry.path, name) ?? true));
     if (rule) found.push(warning(codes.CONTEXT_WARNING, entry.path, `${entry.path} looks like ${rule.holds} and ${exposures[where]}`));
   }
   return found;

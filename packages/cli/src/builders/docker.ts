@@ -23,7 +23,7 @@ export function dockerBuilder(options: BuilderOptions): Builder {
       await run(["tag", from, to], context, `tag ${from} as ${to}`);
     },
     async push(ref, context) {
-      const output = await run(["push", ref], context, `push ${ref}`);
+      const output = await mustRun(bin, ["push", ref], { env, cwd, ...context, keepStdout: true }, `push ${ref}`);
       // `TAG: digest: sha256:... size: N`, Docker's last line of a push.
       const digest = /digest: (sha256:[0-9a-f]{64})/.exec(output)?.[1];
       if (digest === undefined) throw new Error(`docker push ${ref} printed no digest`);

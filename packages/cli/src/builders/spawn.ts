@@ -15,10 +15,13 @@ export type ToolRun = {
   signal?: AbortSignal;
   /** Written to the tool's standard input, which is closed after it. */
   stdin?: Uint8Array;
+  /** Keep the whole standard output for the result (a build's can be large: by default it only goes to `log`). */
+  keepStdout?: boolean;
 };
 
 export type ToolResult = {
   code: number;
+  /** With `keepStdout`; else empty. */
   stdout: string;
   /** Why the tool did not start (`ENOENT`: not installed), when it did not. */
   startError?: string;
@@ -43,7 +46,7 @@ export function runTool(command: string, args: readonly string[], options: ToolR
     child.stdout.setEncoding("utf8"); // never splits a character between chunks
     child.stderr.setEncoding("utf8");
     child.stdout.on("data", (text: string) => {
-      stdout += text;
+      if (options.keepStdout) stdout += text;
       options.log(text);
     });
     child.stderr.on("data", (text: string) => options.log(text));
@@ -58,7 +61,7 @@ export function runTool(command: string, args: readonly string[], options: ToolR
   });
 }
 
-/** Runs a tool that must succeed; its standard output. A failure throws `ToolFailed`: "LABEL failed to WHAT (exit code N)". */
+/** Runs a tool that must succeed; its standard output (with `keepStdout`). A failure throws `ToolFailed`: "LABEL failed to WHAT (exit code N)". */
 export async function mustRun(command: string, args: readonly string[], options: ToolRun, what: string, label: string = path.basename(command)): Promise<string> {
   const { code, stdout, startError } = await runTool(command, args, options);
   if (startError !== undefined) throw new ToolFailed(`cannot run ${JSON.stringify(command)} (${startError}) to ${what}: is it installed?`, exitCodes.invalidInput, false);

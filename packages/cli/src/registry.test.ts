@@ -45,6 +45,16 @@ describe.skipIf(lacks("registry"))("resolving parents in their registry", () => 
     });
   });
 
+  test("a resolution is remembered until forgotten: a watch's next compile sees a tag that moved", async () => {
+    const query = { ref: `${registry.host}/team/watched:latest`, platform, path: "settings.docker.parent_image" };
+    const first = await pushImage({ url: registry.url, repository: "team/watched" }, { config: base, files: { "v": "1\n" } }, "latest");
+    expect((await registries.resolveParent(query))?.digest).toBe(first.digest);
+    const second = await pushImage({ url: registry.url, repository: "team/watched" }, { config: base, files: { "v": "2\n" } }, "latest");
+    expect((await registries.resolveParent(query))?.digest).toBe(first.digest);
+    registries.forgetParents();
+    expect((await registries.resolveParent(query))?.digest).toBe(second.digest);
+  });
+
   test("Buildah's local names (localhost/NAME) are left unresolved; a missing image is a diagnostic naming the registry", async () => {
     expect(await registries.resolveParent({ ref: "localhost/dockwright-test-base:latest", platform, path: "p" })).toBeUndefined();
     const failure = await registries.resolveParent({ ref: `${registry.host}/team/none:1.0`, platform, path: "settings.docker.parent_image" }).catch((e: unknown) => e);

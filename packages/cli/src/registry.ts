@@ -23,8 +23,10 @@ export const registryHelp = `  --registry URI         the container registry ima
 export type Registries = {
   client: RegistryClient;
   access: RegistryAccess;
-  /** The `resolveParent` tap: digest and configuration of a parent, once per reference and platform. */
+  /** The `resolveParent` tap: digest and configuration of a parent, once per reference and platform until `forgetParents`. */
   resolveParent(query: ParentQuery): Promise<ResolvedParent | undefined>;
+  /** The next compile asks the registry again (a tag may have moved since). */
+  forgetParents(): void;
   close(): Promise<void>;
 };
 
@@ -57,6 +59,7 @@ export function openRegistries(insecureFlags: readonly string[], env: Record<str
       }
       return pending;
     },
+    forgetParents: () => resolved.clear(),
     close: () => client.close(),
   };
 }

@@ -124,13 +124,14 @@ export const compileCommand: Command = async (args, io) => {
       ...(values.registry !== undefined ? { registry: values.registry } : {}),
       ...(values.resolve ? { resolveParent: registries.resolveParent } : {}),
     };
-    return await compileOrWatch(options, { backends: target === "all" ? backendNames : [target], mode }, values.watch === true, io, out);
+    const watch = values.watch === true ? { beforeRecompile: registries.forgetParents } : undefined;
+    return await compileOrWatch(options, { backends: target === "all" ? backendNames : [target], mode }, watch, io, out);
   } finally {
     await registries.close();
   }
 };
 
-async function compileOrWatch(options: CompileOptions, write: { backends: readonly string[]; mode: string }, watch: boolean, io: Io, out: Reporter): Promise<number> {
+async function compileOrWatch(options: CompileOptions, write: { backends: readonly string[]; mode: string }, watch: { beforeRecompile(): void } | undefined, io: Io, out: Reporter): Promise<number> {
   if (!watch) return (await compileOnce(options, write, io, out)).code;
 
   let last = await compileOnce(options, write, io, out);
@@ -139,6 +140,7 @@ async function compileOrWatch(options: CompileOptions, write: { backends: readon
   const quiet: Reporter = out.json ? out : { ...out, result: () => {} };
   await watchFiles(last.inputs, async (changed) => {
     const before = new Map(last.images.map((image) => [image.key, image.checksum]));
+    watch.beforeRecompile();
     last = await compileOnce(options, write, io, quiet);
     const what = changed.map((file) => path.relative(io.cwd, file) || file).join(", ");
     const changedImages = last.images.filter((image) => before.get(image.key) !== image.checksum).length;

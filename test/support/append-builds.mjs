@@ -3,6 +3,7 @@
 import { recordBuild } from "../../packages/cli/dist/build-index.js";
 
 const [file, prefix, count] = process.argv.slice(2);
+const known = new Map();
 for (let i = 0; i < Number(count); i++) {
-  await recordBuild(file, { checksum: `sha256:${prefix}${i}`, tag: `zenml:${prefix}-${i}`, builder: "test" });
+  await recordBuild(file, { checksum: `sha256:${prefix}${i}`, tag: `zenml:${prefix}-${i}`, builder: "test" }, known);
 }

@@ -43,10 +43,14 @@ function parseRecord(line: string): BuildRecord | undefined {
   return undefined;
 }
 
-/** Adds the record, unless it is already the one the index holds for its checksum: a rebuild or reuse of the same result adds no line. */
-export async function recordBuild(file: string, record: BuildRecord): Promise<void> {
-  const known = (await readBuildIndex(file)).get(record.checksum);
-  if (known?.tag === record.tag && known.builder === record.builder && known.digest === record.digest) return;
+/**
+ * Adds the record, unless `known` (the index as this run read it, kept up to date here) already
+ * holds it for its checksum: a rebuild or reuse of the same result adds no line.
+ */
+export async function recordBuild(file: string, record: BuildRecord, known: Map<string, BuildRecord>): Promise<void> {
+  const held = known.get(record.checksum);
+  if (held?.tag === record.tag && held.builder === record.builder && held.digest === record.digest) return;
+  known.set(record.checksum, record);
   await makeFolders(path.dirname(file));
   await appendLine(file, JSON.stringify(record));
 }

@@ -11,7 +11,7 @@ import path from "node:path";
 import { contentTag, parentReference, type BuildPlan, type Compiler, type ImagePlan } from "@dockwright/core";
 import { loadDockerignore, stageContext, walkContext } from "@dockwright/context";
 import { RegistryError, registryCodes, type RegistryClient } from "@dockwright/registry";
-import { indexFile, recordBuild } from "./build-index.js";
+import { indexFile, recordBuild, type BuildRecord } from "./build-index.js";
 import type { Builder, ToolContext } from "./builders/builder.js";
 import { writeImage, type Shipped, type WriteOptions } from "./output.js";
 import { heldDigest, parentConfig } from "./registry.js";
@@ -40,6 +40,8 @@ export type Run = {
   /** The configuration's folder: the plan's relative paths start there. */
   base: string;
   write: WriteOptions;
+  /** The build index as read at the start, with this run's records: what `recordBuild` need not write again. */
+  index: Map<string, BuildRecord>;
   /** The outcome of each image done so far, for the images built on it. */
   outcomes: Map<string, Outcome>;
   /** Says a warning that concerns the whole run (the reporter's: a line, or a `--json` event). */
@@ -58,7 +60,7 @@ export async function shipImage(run: Run, image: ImagePlan, context: ToolContext
   const push = run.push || (!run.builder.store && run.plan.images.some((other) => other.parent.kind === "plan" && other.parent.key === image.key));
   const found = planned.reuse && !run.noCache ? await lookUp(run, planned, push, context) : undefined;
   const outcome = found ?? (await build(run, planned, push, context));
-  await recordBuild(indexFile(run.out), { checksum: image.checksum, tag: image.tag, builder: run.builder.name, ...(outcome.shipped ? { digest: outcome.shipped.digest } : {}) });
+  await recordBuild(indexFile(run.out), { checksum: image.checksum, tag: image.tag, builder: run.builder.name, ...(outcome.shipped ? { digest: outcome.shipped.digest } : {}) }, run.index);
   return outcome;
 }
 

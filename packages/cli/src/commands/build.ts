@@ -157,7 +157,8 @@ export const buildCommand: Command = async (args, io) => {
     const plan = result.plan;
     const problem = registryProblem(plan, builder, values.push === true);
     if (problem) return out.fail(problem);
-    const built = new Set((await readBuildIndex(indexFile(options.out))).keys());
+    const index = await readBuildIndex(indexFile(options.out));
+    const built = new Set(index.keys());
     const write = { backends: [builder.backend], mode, built };
     const written = await writePlan(result.compiler, plan, options.out, write);
     out.diagnostics(written.diagnostics);
@@ -165,7 +166,7 @@ export const buildCommand: Command = async (args, io) => {
 
     const run: Run = {
       compiler: result.compiler, plan, builder, registry: registries.client, push: values.push === true, noCache,
-      out: options.out, root, base: path.dirname(options.configPath), write, outcomes: new Map(), warn: (message) => out.warn(message),
+      out: options.out, root, base: path.dirname(options.configPath), write, index, outcomes: new Map(), warn: (message) => out.warn(message),
       ...(io.stderrIsTTY ? { onBuild: announceBuilds(plan, builder, io) } : {}),
     };
     return await shipAll(run, Number(jobs), io, out, built);

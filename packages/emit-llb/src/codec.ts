@@ -28,7 +28,6 @@ export function digestOf(bytes: Uint8Array): string {
   return sha256(bytes);
 }
 
-
 /** The keys of a map field in the order Go writes them. */
 function sortedKeys(entries: Record<string, unknown>): string[] {
   const keys = Object.keys(entries);

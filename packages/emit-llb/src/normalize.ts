@@ -28,7 +28,6 @@ export function normalizeImageRef(ref: string): string {
   return `${host}/${path}${tag || digest ? tag : ":latest"}${digest}`;
 }
 
-
 /**
  * A path as BuildKit's LLB client stores it in a file action: absolute (relative paths are taken
  * from `dir`), cleaned, and with `keepSlash` a trailing `/` kept (it means "into this directory").

@@ -5,7 +5,7 @@
  */
 import { codes, DiagnosticError, error, parseImageRef, type ParentConfig, type ParentQuery, type ResolvedParent } from "@dockwright/core";
 import { compareCodePoints } from "@dockwright/core/strings";
-import { createRegistryClient, credentialsFor, insecureHosts, RegistryError, registryCodes, type ContainerConfig, type RegistryClient } from "@dockwright/registry";
+import { createRegistryClient, insecureHosts, RegistryError, registryCodes, type ContainerConfig, type Credentials, type RegistryClient } from "@dockwright/registry";
 import type { RegistryAccess } from "./builders/builder.js";
 
 /** Flags of `compile`, `build` and `explain`. */
@@ -35,20 +35,12 @@ export function openRegistries(insecureFlags: readonly string[], env: Record<str
   const insecure = new Set(insecureHosts(insecureFlags, env));
   const client = createRegistryClient({ insecure: insecureFlags, env });
   const resolved = new Map<string, Promise<ResolvedParent | undefined>>();
-  // The daemon asks on every pull and push; config.json is read, or its helper run, once per host.
-  const credentials = new Map<string, ReturnType<RegistryAccess["credentials"]>>();
   return {
     client,
     access: {
       insecure: (host) => insecure.has(host.toLowerCase()),
-      credentials(host) {
-        let pending = credentials.get(host);
-        if (!pending) {
-          pending = daemonCredentials(host, env);
-          credentials.set(host, pending);
-        }
-        return pending;
-      },
+      // The client's own lookup: the daemon asks on every pull and push, config.json is read (or its helper run) once per host.
+      credentials: async (host) => daemonCredentials(await client.credentials(host)),
     },
     resolveParent(query) {
       const key = `${query.ref}\0${query.platform.os}/${query.platform.architecture}/${query.platform.variant ?? ""}`;
@@ -64,9 +56,8 @@ export function openRegistries(insecureFlags: readonly string[], env: Record<str
   };
 }
 
-/** Docker's credentials for `host`, as a BuildKit daemon takes them. */
-async function daemonCredentials(host: string, env: Record<string, string | undefined>): ReturnType<RegistryAccess["credentials"]> {
-  const found = await credentialsFor(host, { env });
+/** Docker's credentials, as a BuildKit daemon takes them. */
+function daemonCredentials(found: Credentials | undefined): { username: string; secret: string } | undefined {
   if (found?.username !== undefined && found.password !== undefined) return { username: found.username, secret: found.password };
   // An identity token is a refresh token; BuildKit's auth service takes it as the secret of user `<token>`.
   if (found?.identityToken !== undefined) return { username: "<token>", secret: found.identityToken };

@@ -72,6 +72,11 @@ export type RegistryClient = {
    * into another repository (blobs mounted across repositories of one registry, else copied).
    */
   tag(source: string, destination: string): Promise<Tagged>;
+  /**
+   * Docker's credentials for a registry host (config.json, or its helper), as this client uses
+   * them: looked up once per host, their secrets kept out of every error and log line.
+   */
+  credentials(host: string): Promise<Credentials | undefined>;
   /** Closes the connections the client keeps open. */
   close(): Promise<void>;
 };
@@ -174,6 +179,7 @@ export function createRegistryClient(options: RegistryClientOptions = {}): Regis
       return copyImage(session, { ref: from.ref, where: from.where }, { ref: to.ref, where: to.where, text: destination });
     }),
 
+    credentials: (host) => session.credentials(host),
     close: () => http.close(),
   };
 }

@@ -14,6 +14,8 @@ import { apiHost } from "./reference.js";
 export type Session = {
   /** A request to `registry`; `target` is a path (`/v2/...`) or an absolute URL (an upload location). */
   request(where: Where, method: string, target: string | URL, scopes: readonly string[], init?: Request): Promise<Response>;
+  /** Docker's credentials for `registry`, looked up once; their secrets are remembered. */
+  credentials(registry: string): Promise<Credentials | undefined>;
   /** Remembers a secret, so that it is scrubbed from every error and log line. */
   remember(secret: string): void;
   /** Runs `task`, scrubbing known secrets from the message of any RegistryError it throws. */
@@ -106,6 +108,7 @@ export function createSession(http: Http, lookup: (registry: string) => Promise<
 
   return {
     request,
+    credentials: credentialsOf,
     remember,
     redact,
     async guard(task) {
